@@ -1,0 +1,83 @@
+//! # pssst-core
+//!
+//! PSSST (Packet Security for Stateless Server Transactions), cipher suite 1
+//! (X25519 + SHA-256 KDF + AES-128-GCM), byte-for-byte compatible with the
+//! Go (gopssst) and Python (pypssst) reference implementations.
+//!
+//! A [`Client`] encrypts one request into one packet for a server whose
+//! public key it knows; the [`Server`] decrypts it, learns the client's
+//! authenticated public key if the client chose to prove it, and encrypts
+//! one reply with the [`ServerReplyHandler`] it got for that request. The
+//! server keeps no state between packets.
+//!
+//! ```
+//! use pssst_core::{Client, Server, generate_key_pair};
+//!
+//! let (server_private, server_public) = generate_key_pair()?;
+//! let (client_private, client_public) = generate_key_pair()?;
+//! let server = Server::new(server_private);
+//! let client = Client::with_client_auth(server_public, &client_private)?;
+//!
+//! let (request, mut reply_handler) = client.pack_request(b"what time is it?")?;
+//! let mut incoming = server.unpack_request(&request)?;
+//! assert_eq!(incoming.client_public_key, Some(client_public));
+//!
+//! let reply = incoming.reply_handler.pack_reply(b"tea time")?;
+//! assert_eq!(reply_handler.unpack_reply(&reply)?, b"tea time");
+//! # Ok::<(), pssst_core::Error>(())
+//! ```
+//!
+//! Every operation has an allocation-free variant (`*_into`, `*_in_place`)
+//! and every randomized one a `*_with_rng` twin taking any
+//! [`rand_core::TryCryptoRng`].
+//!
+//! ## Retries and nonce reuse
+//! A retried request makes the server derive the same key and reply nonce
+//! again. The reply to a retry must be byte-identical to the first one, or
+//! AES-GCM's nonce is reused with two different plaintexts.
+//!
+//! ## Features
+//! - `std` (default), `alloc`: `Vec`-returning APIs. Without default
+//!   features the crate is `no_std` and allocation-free.
+//! - `getrandom` (default): the OS RNG for the methods without `_with_rng`.
+//! - `aws-lc`: X25519 from AWS-LC (about 2x faster) instead of x25519-dalek.
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod backend;
+mod client;
+mod error;
+mod header;
+mod keys;
+mod server;
+mod session;
+
+pub use client::{Client, ClientReplyHandler};
+pub use error::{Error, Result};
+pub use header::{FLAG_CLIENT_AUTH, FLAG_REPLY, HEADER_LEN, Header, SUITE_X25519_AESGCM128};
+#[cfg(feature = "getrandom")]
+pub use keys::generate_key_pair;
+pub use keys::{KEY_LEN, PrivateKey, PublicKey, generate_key_pair_with_rng};
+#[cfg(feature = "alloc")]
+pub use server::Request;
+pub use server::{RequestRef, Server, ServerReplyHandler};
+pub use session::{DH_PARAM_LEN, TAG_LEN};
+
+/// Re-exported so callers can name the RNG traits the `_with_rng` methods take.
+pub use rand_core;
+
+/// Bytes every packet adds to its message: header, DH parameter and tag (52).
+pub const PACKET_OVERHEAD: usize = HEADER_LEN + DH_PARAM_LEN + TAG_LEN;
+/// Extra bytes in a client-authenticated request: client key and ephemeral (64).
+pub const CLIENT_AUTH_OVERHEAD: usize = 2 * KEY_LEN;
+
+/// Length of a reply packet carrying `message_len` bytes.
+pub fn reply_len(message_len: usize) -> Result<usize> {
+    session::packet_len(message_len)
+}

@@ -1,0 +1,259 @@
+//! The server side: unpack requests, pack the one reply to each.
+
+#[cfg(feature = "alloc")]
+use alloc::vec::Vec;
+
+use subtle::ConstantTimeEq;
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::header::Header;
+use crate::keys::{KEY_LEN, PrivateKey, PublicKey};
+use crate::session::{BODY_OFFSET, DH_PARAM_LEN, Direction, SessionKeys, dh_param_of, packet_len};
+use crate::{CLIENT_AUTH_OVERHEAD, Error, PACKET_OVERHEAD, Result, backend};
+
+/// A PSSST server: one private key, no other state.
+///
+/// `Send + Sync`: share one `Server` between all threads of a pool. Any
+/// server holding the same private key can answer any request.
+#[derive(Clone, Debug)]
+pub struct Server {
+    private: PrivateKey,
+    public: PublicKey,
+}
+
+/// An unpacked request whose message was copied out of the packet.
+#[cfg(feature = "alloc")]
+#[derive(Debug)]
+pub struct Request {
+    /// The application message.
+    pub message: Vec<u8>,
+    /// The client's authenticated public key; `None` for anonymous requests.
+    pub client_public_key: Option<PublicKey>,
+    /// Packs the one reply to this request.
+    pub reply_handler: ServerReplyHandler,
+}
+
+/// An unpacked request whose message is a slice of the caller's buffer.
+#[derive(Debug)]
+pub struct RequestRef<'a> {
+    /// The application message.
+    pub message: &'a mut [u8],
+    /// The client's authenticated public key; `None` for anonymous requests.
+    pub client_public_key: Option<PublicKey>,
+    /// Packs the one reply to this request.
+    pub reply_handler: ServerReplyHandler,
+}
+
+/// What a request header and DH parameter yield before decryption.
+struct Opened {
+    header: Header,
+    dh_param: [u8; DH_PARAM_LEN],
+    keys: SessionKeys,
+}
+
+impl Server {
+    /// A server for `private`.
+    pub fn new(private: PrivateKey) -> Server {
+        let public = private.public_key();
+        Server { private, public }
+    }
+
+    /// The public key clients encrypt to.
+    pub fn public_key(&self) -> PublicKey {
+        self.public
+    }
+
+    /// Every check that needs no decryption, cheapest first, then the one
+    /// X25519 operation and the KDF.
+    fn open(&self, packet: &[u8]) -> Result<Opened> {
+        let header = Header::parse(packet)?;
+        if header.is_reply() {
+            return Err(Error::NotRequest);
+        }
+        header.require_suite1()?;
+        if packet.len() < PACKET_OVERHEAD {
+            return Err(Error::Truncated);
+        }
+        let dh_param = dh_param_of(packet)?;
+        let shared = backend::x25519(self.private.as_bytes(), &dh_param)?;
+        let keys = SessionKeys::derive(&dh_param, &shared);
+        Ok(Opened {
+            header,
+            dh_param,
+            keys,
+        })
+    }
+
+    /// Unpacks the request in `packet`, decrypting in place: the message is
+    /// a slice of `packet`. Allocates nothing. On error the buffer may have
+    /// been overwritten.
+    pub fn unpack_request_in_place<'p>(&self, packet: &'p mut [u8]) -> Result<RequestRef<'p>> {
+        let opened = self.open(packet)?;
+        let body = &mut packet[BODY_OFFSET..];
+        let plaintext_len = opened
+            .keys
+            .open_in_place(Direction::Request, opened.header, body)?;
+        let plaintext = &mut body[..plaintext_len];
+        let (offset, client_public_key) = wipe_on_error(plaintext, |p| verify_proof(&opened, p))?;
+        Ok(RequestRef {
+            message: &mut plaintext[offset..],
+            client_public_key,
+            reply_handler: ServerReplyHandler::new(opened),
+        })
+    }
+
+    /// Unpacks the request in `packet` into `out`, which must hold the whole
+    /// plaintext, `packet.len() - PACKET_OVERHEAD` bytes (the 64-byte
+    /// client-auth proof is decrypted there too, then removed). Returns the
+    /// message length (the message is `out[..len]`), the authenticated
+    /// client key and the reply handler. Allocates nothing.
+    pub fn unpack_request_into(
+        &self,
+        packet: &[u8],
+        out: &mut [u8],
+    ) -> Result<(usize, Option<PublicKey>, ServerReplyHandler)> {
+        let opened = self.open(packet)?;
+        let plaintext_len = packet.len() - PACKET_OVERHEAD;
+        let plaintext = out.get_mut(..plaintext_len).ok_or(Error::BufferTooSmall {
+            needed: plaintext_len,
+        })?;
+        opened.keys.open_into(
+            Direction::Request,
+            opened.header,
+            &packet[BODY_OFFSET..],
+            plaintext,
+        )?;
+        let (offset, client_public_key) = wipe_on_error(plaintext, |p| verify_proof(&opened, p))?;
+        if offset > 0 {
+            plaintext.copy_within(offset.., 0);
+            plaintext[plaintext_len - offset..].zeroize();
+        }
+        Ok((
+            plaintext_len - offset,
+            client_public_key,
+            ServerReplyHandler::new(opened),
+        ))
+    }
+
+    /// Unpacks the request in `packet` into a new [`Request`].
+    #[cfg(feature = "alloc")]
+    pub fn unpack_request(&self, packet: &[u8]) -> Result<Request> {
+        let mut message = alloc::vec![0; packet.len().saturating_sub(PACKET_OVERHEAD)];
+        let (len, client_public_key, reply_handler) =
+            self.unpack_request_into(packet, &mut message)?;
+        message.truncate(len);
+        Ok(Request {
+            message,
+            client_public_key,
+            reply_handler,
+        })
+    }
+}
+
+/// Runs `check` on a decrypted plaintext and wipes the plaintext if the check
+/// fails, so no caller sees data from a request that was rejected.
+fn wipe_on_error<T>(plaintext: &mut [u8], check: impl FnOnce(&[u8]) -> Result<T>) -> Result<T> {
+    let result = check(plaintext);
+    if result.is_err() {
+        plaintext.zeroize();
+    }
+    result
+}
+
+/// For a client-auth request, checks the proof C || e at the start of the
+/// plaintext (e·C must be the DH parameter) and returns (64, Some(C));
+/// for an anonymous request returns (0, None).
+fn verify_proof(opened: &Opened, plaintext: &[u8]) -> Result<(usize, Option<PublicKey>)> {
+    if !opened.header.is_client_auth() {
+        return Ok((0, None));
+    }
+    let proof = plaintext
+        .get(..CLIENT_AUTH_OVERHEAD)
+        .ok_or(Error::Truncated)?;
+    let (client_public, ephemeral) = proof.split_at(KEY_LEN);
+    let client_public = PublicKey::try_from_slice(client_public)?;
+    let ephemeral =
+        Zeroizing::new(<[u8; KEY_LEN]>::try_from(ephemeral).map_err(|_| Error::Truncated)?);
+    // Only e·C is needed: the proof holds iff it reproduces the DH parameter.
+    let expected = backend::x25519(&ephemeral, client_public.as_bytes())
+        .map_err(|_| Error::ClientAuthFailed)?;
+    if bool::from(expected.ct_eq(&opened.dh_param)) {
+        Ok((CLIENT_AUTH_OVERHEAD, Some(client_public)))
+    } else {
+        Err(Error::ClientAuthFailed)
+    }
+}
+
+/// Packs the one reply to one request, reusing the request's key and DH
+/// parameter with the reply nonce.
+///
+/// It packs exactly one reply: a second call fails with
+/// [`Error::HandlerReused`], because a second, different reply would reuse
+/// the AES-GCM nonce. [`Error::BufferTooSmall`] does not use it up.
+///
+/// A client that retries sends the same request again, and the server
+/// derives the same key and nonce for it. The reply to a retry must
+/// therefore be byte-identical to the first reply (same message), or the
+/// nonce is reused across two different plaintexts. Make the reply a
+/// function of the request, or remember it.
+#[derive(Debug)]
+pub struct ServerReplyHandler {
+    keys: SessionKeys,
+    dh_param: [u8; DH_PARAM_LEN],
+    client_auth: bool,
+    used: bool,
+}
+
+impl ServerReplyHandler {
+    fn new(opened: Opened) -> ServerReplyHandler {
+        ServerReplyHandler {
+            client_auth: opened.header.is_client_auth(),
+            keys: opened.keys,
+            dh_param: opened.dh_param,
+            used: false,
+        }
+    }
+
+    /// True once the reply has been packed.
+    pub fn is_used(&self) -> bool {
+        self.used
+    }
+
+    /// True when the request was client-authenticated (the reply carries
+    /// the CLIENT_AUTH flag too).
+    pub fn is_client_auth(&self) -> bool {
+        self.client_auth
+    }
+
+    /// Packs `message` into `packet` (at least [`reply_len`](crate::reply_len)
+    /// bytes); returns the packet length. Allocates nothing.
+    pub fn pack_reply_into(&mut self, message: &[u8], packet: &mut [u8]) -> Result<usize> {
+        if self.used {
+            return Err(Error::HandlerReused);
+        }
+        let len = packet_len(message.len())?;
+        let packet = packet
+            .get_mut(..len)
+            .ok_or(Error::BufferTooSmall { needed: len })?;
+        // Replies carry exactly 0x8000 or 0xC000, as the references send.
+        let header = Header::suite1(true, self.client_auth);
+        let (head, body) = packet.split_at_mut(BODY_OFFSET);
+        head[..4].copy_from_slice(&header.to_bytes());
+        head[4..].copy_from_slice(&self.dh_param);
+        body[..message.len()].copy_from_slice(message);
+        self.keys.seal(Direction::Reply, header, body)?;
+        self.used = true;
+        Ok(len)
+    }
+
+    /// Packs `message` into a new packet.
+    #[cfg(feature = "alloc")]
+    pub fn pack_reply(&mut self, message: &[u8]) -> Result<Vec<u8>> {
+        if self.used {
+            return Err(Error::HandlerReused);
+        }
+        let mut packet = alloc::vec![0; packet_len(message.len())?];
+        self.pack_reply_into(message, &mut packet)?;
+        Ok(packet)
+    }
+}

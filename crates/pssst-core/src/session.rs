@@ -1,0 +1,143 @@
+//! Per-request keys (the KDF) and the AEAD seal/open steps.
+
+use aes_gcm::aead::AeadInOut;
+use aes_gcm::aead::inout::InOutBuf;
+use aes_gcm::{Aes128Gcm, KeyInit, Nonce, Tag};
+use sha2::{Digest, Sha256};
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::header::{HEADER_LEN, Header};
+use crate::{Error, Result};
+
+/// Length of the DH parameter that follows the header.
+pub const DH_PARAM_LEN: usize = 32;
+/// Length of the AES-GCM tag at the end of every packet.
+pub const TAG_LEN: usize = 16;
+/// Offset of the ciphertext in a packet.
+pub(crate) const BODY_OFFSET: usize = HEADER_LEN + DH_PARAM_LEN;
+/// Largest plaintext AES-GCM seals under one nonce (2^36 - 32 bytes).
+const AES_GCM_MAX_PLAINTEXT: u64 = (1 << 36) - 32;
+
+/// What both sides derive from one request: h = SHA-256(dh_param || shared),
+/// key = h[0..16], request nonce = h[16..24] || "RQST",
+/// reply nonce = h[24..32] || "RPLY".
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub(crate) struct SessionKeys {
+    key: [u8; 16],
+    request_nonce: [u8; 12],
+    reply_nonce: [u8; 12],
+}
+
+/// Which of the two nonces a packet uses.
+#[derive(Clone, Copy)]
+pub(crate) enum Direction {
+    Request,
+    Reply,
+}
+
+impl SessionKeys {
+    pub(crate) fn derive(dh_param: &[u8; DH_PARAM_LEN], shared: &[u8; 32]) -> SessionKeys {
+        let mut hasher = Sha256::new();
+        hasher.update(dh_param);
+        hasher.update(shared);
+        let mut h: [u8; 32] = hasher.finalize().into();
+        let mut keys = SessionKeys {
+            key: [0; 16],
+            request_nonce: [0; 12],
+            reply_nonce: [0; 12],
+        };
+        keys.key.copy_from_slice(&h[..16]);
+        keys.request_nonce[..8].copy_from_slice(&h[16..24]);
+        keys.request_nonce[8..].copy_from_slice(b"RQST");
+        keys.reply_nonce[..8].copy_from_slice(&h[24..32]);
+        keys.reply_nonce[8..].copy_from_slice(b"RPLY");
+        h.zeroize();
+        keys
+    }
+
+    fn nonce(&self, direction: Direction) -> Nonce<aes_gcm::aead::consts::U12> {
+        match direction {
+            Direction::Request => self.request_nonce.into(),
+            Direction::Reply => self.reply_nonce.into(),
+        }
+    }
+
+    /// Encrypts `body[..body.len() - TAG_LEN]` in place and writes the tag
+    /// into the last TAG_LEN bytes.
+    pub(crate) fn seal(&self, direction: Direction, header: Header, body: &mut [u8]) -> Result<()> {
+        let text_len = body.len().checked_sub(TAG_LEN).ok_or(Error::Truncated)?;
+        let (text, tag_out) = body.split_at_mut(text_len);
+        let tag = Aes128Gcm::new(&self.key.into())
+            .encrypt_inout_detached(&self.nonce(direction), &header.to_bytes(), text.into())
+            .map_err(|_| Error::MessageTooLarge)?;
+        tag_out.copy_from_slice(&tag);
+        Ok(())
+    }
+
+    /// Verifies and decrypts `ciphertext || tag` into `out` (same length as
+    /// the ciphertext). Nothing is written to `out` unless the tag verifies.
+    pub(crate) fn open_into(
+        &self,
+        direction: Direction,
+        header: Header,
+        sealed: &[u8],
+        out: &mut [u8],
+    ) -> Result<()> {
+        let text_len = sealed.len().checked_sub(TAG_LEN).ok_or(Error::Truncated)?;
+        let (text, tag) = sealed.split_at(text_len);
+        let tag = Tag::<aes_gcm::aead::consts::U16>::try_from(tag).map_err(|_| Error::Truncated)?;
+        let buf =
+            InOutBuf::new(text, out).map_err(|_| Error::BufferTooSmall { needed: text_len })?;
+        Aes128Gcm::new(&self.key.into())
+            .decrypt_inout_detached(&self.nonce(direction), &header.to_bytes(), buf, &tag)
+            .map_err(|_| Error::DecryptionFailed)
+    }
+
+    /// Verifies and decrypts `ciphertext || tag` in place; returns the
+    /// plaintext length. The buffer is left unchanged when the tag is wrong.
+    pub(crate) fn open_in_place(
+        &self,
+        direction: Direction,
+        header: Header,
+        sealed: &mut [u8],
+    ) -> Result<usize> {
+        let text_len = sealed.len().checked_sub(TAG_LEN).ok_or(Error::Truncated)?;
+        let (text, tag) = sealed.split_at_mut(text_len);
+        let tag =
+            Tag::<aes_gcm::aead::consts::U16>::try_from(&*tag).map_err(|_| Error::Truncated)?;
+        Aes128Gcm::new(&self.key.into())
+            .decrypt_inout_detached(
+                &self.nonce(direction),
+                &header.to_bytes(),
+                text.into(),
+                &tag,
+            )
+            .map_err(|_| Error::DecryptionFailed)?;
+        Ok(text_len)
+    }
+}
+
+/// Packet length for a plaintext of `plaintext_len` bytes, or
+/// [`Error::MessageTooLarge`] past AES-GCM's limit or `usize`.
+pub(crate) fn packet_len(plaintext_len: usize) -> Result<usize> {
+    if plaintext_len as u64 > AES_GCM_MAX_PLAINTEXT {
+        return Err(Error::MessageTooLarge);
+    }
+    plaintext_len
+        .checked_add(BODY_OFFSET + TAG_LEN)
+        .ok_or(Error::MessageTooLarge)
+}
+
+/// The DH parameter of a packet already known to be long enough.
+pub(crate) fn dh_param_of(packet: &[u8]) -> Result<[u8; DH_PARAM_LEN]> {
+    packet
+        .get(HEADER_LEN..BODY_OFFSET)
+        .and_then(|s| s.try_into().ok())
+        .ok_or(Error::Truncated)
+}
+
+impl core::fmt::Debug for SessionKeys {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("SessionKeys(<redacted>)")
+    }
+}

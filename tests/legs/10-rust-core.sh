@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# pssst-core: format, lints, tests with both X25519 backends, no_std builds.
+set -euxo pipefail
+cd "$REPO_ROOT"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy -p pssst-core --all-targets --features aws-lc -- -D warnings
+# Same tests, both backends.
+cargo test -p pssst-core
+cargo test -p pssst-core --features aws-lc
+# no_std (and no_std + alloc) must build for IoT clients.
+cargo build -p pssst-core --no-default-features
+cargo build -p pssst-core --no-default-features --features alloc
