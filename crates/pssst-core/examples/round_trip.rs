@@ -26,7 +26,11 @@ fn main() -> Result<(), pssst_core::Error> {
             Some(key) if key == client_public => "client-auth",
             _ => "anonymous",
         };
-        println!("{mode:>11}: request {} B, reply {} B, verified", request.len(), reply.len());
+        println!(
+            "{mode:>11}: request {} B, reply {} B, verified",
+            request.len(),
+            reply.len()
+        );
     }
     Ok(())
 }

@@ -167,3 +167,59 @@ fn vector_file_regenerates_from_its_rng_seed() {
         assert_eq!(request, hex(&case["request_packet"]), "{id}");
     }
 }
+
+/// Requests with unknown flag bits are accepted (the header is
+/// authenticated, and every reference accepts them), while the reply still
+/// carries exactly 0x8000 or 0xC000. The request is re-sealed here with the
+/// vector's own AES key and nonce, independently of pssst-core.
+#[test]
+fn requests_with_unknown_flag_bits_are_accepted_and_replies_keep_exact_flags() {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    for case in cases() {
+        let id = case["id"].as_str().unwrap();
+        let original = hex(&case["request_packet"]);
+        let aes = aes_gcm::Aes128Gcm::new_from_slice(&hex(&case["aes_key"])).unwrap();
+        let nonce: [u8; 12] = hex(&case["client_nonce"]).try_into().unwrap();
+        let plaintext = aes
+            .decrypt(
+                &nonce.into(),
+                Payload {
+                    msg: &original[36..],
+                    aad: &original[..4],
+                },
+            )
+            .unwrap();
+        for extra_bits in [0x0001u16, 0x0100, 0x2000, 0x3fff] {
+            let mut packet = original[..36].to_vec();
+            let flags = u16::from_be_bytes([packet[0], packet[1]]) | extra_bits;
+            packet[..2].copy_from_slice(&flags.to_be_bytes());
+            let sealed = aes
+                .encrypt(
+                    &nonce.into(),
+                    Payload {
+                        msg: &plaintext,
+                        aad: &packet[..4],
+                    },
+                )
+                .unwrap();
+            packet.extend_from_slice(&sealed);
+
+            let server = Server::new(
+                PrivateKey::from_hex(case["server_private"].as_str().unwrap()).unwrap(),
+            );
+            let mut request = server
+                .unpack_request(&packet)
+                .unwrap_or_else(|e| panic!("{id} {extra_bits:#x}: {e}"));
+            assert_eq!(request.message, hex(&case["request_plaintext"]), "{id}");
+            let reply = request
+                .reply_handler
+                .pack_reply(&hex(&case["reply_plaintext"]))
+                .unwrap();
+            assert_eq!(
+                reply,
+                hex(&case["reply_packet"]),
+                "{id} {extra_bits:#x}: reply flags exact"
+            );
+        }
+    }
+}
