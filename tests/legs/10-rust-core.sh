@@ -11,3 +11,5 @@ cargo test -p pssst-core --features aws-lc
 # no_std (and no_std + alloc) must build for IoT clients.
 cargo build -p pssst-core --no-default-features
 cargo build -p pssst-core --no-default-features --features alloc
+# The fuzz targets (own workspace) must keep compiling; run.sh fuzzes them.
+cargo check --manifest-path crates/pssst-core/fuzz/Cargo.toml --bins

@@ -1,1 +1,117 @@
-fn main() {}
+//! Criterion benches of every operation with 64-byte messages, plus the raw
+//! X25519 multiplications they are built from. Run once per backend:
+//!
+//!   cargo bench -p pssst-core --bench operations
+//!   cargo bench -p pssst-core --bench operations --features aws-lc
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use pssst_core::{Client, PrivateKey, Server, backend};
+
+const MESSAGE: [u8; 64] = [0x42; 64];
+
+fn operations(c: &mut Criterion) {
+    let server_private = PrivateKey::from_bytes([1; 32]);
+    let server_public = server_private.public_key();
+    let server = Server::new(server_private);
+    let client_private = PrivateKey::from_bytes([2; 32]);
+    let mut group = c.benchmark_group(backend::NAME);
+
+    group.bench_function("x25519 fixed-base", |b| {
+        b.iter(|| backend::x25519_base(black_box(&[3; 32])))
+    });
+    group.bench_function("x25519 variable-base", |b| {
+        b.iter(|| backend::x25519(black_box(&[3; 32]), server_public.as_bytes()))
+    });
+
+    for (mode, client) in [
+        ("anonymous", Client::new(server_public).unwrap()),
+        (
+            "client-auth",
+            Client::with_client_auth(server_public, &client_private).unwrap(),
+        ),
+    ] {
+        let mut packet = [0u8; 256];
+        group.bench_function(format!("client pack {mode}"), |b| {
+            b.iter(|| {
+                client
+                    .pack_request_into(black_box(&MESSAGE), &mut packet)
+                    .unwrap()
+                    .0
+            })
+        });
+
+        let (request, _) = client.pack_request(&MESSAGE).unwrap();
+        let mut plaintext = [0u8; 256];
+        group.bench_function(format!("server unpack {mode}"), |b| {
+            b.iter(|| {
+                server
+                    .unpack_request_into(black_box(&request), &mut plaintext)
+                    .unwrap()
+                    .0
+            })
+        });
+
+        group.bench_function(format!("server reply pack {mode}"), |b| {
+            b.iter_batched(
+                || server.unpack_request(&request).unwrap().reply_handler,
+                |mut handler| {
+                    handler
+                        .pack_reply_into(black_box(&MESSAGE), &mut packet)
+                        .unwrap()
+                },
+                criterion::BatchSize::SmallInput,
+            )
+        });
+
+        // Unpacking uses a handler up, so each iteration gets a fresh one for
+        // the same request, made outside the timed part from a fixed ephemeral.
+        let fresh_handler = || {
+            client
+                .pack_request_with_rng(&MESSAGE, &mut FixedEphemeral)
+                .unwrap()
+        };
+        let (request, _) = fresh_handler();
+        let reply = server
+            .unpack_request(&request)
+            .unwrap()
+            .reply_handler
+            .pack_reply(&MESSAGE)
+            .unwrap();
+        group.bench_function(format!("client reply unpack {mode}"), |b| {
+            b.iter_batched(
+                || fresh_handler().1,
+                |mut handler| {
+                    handler
+                        .unpack_reply_into(black_box(&reply), &mut plaintext)
+                        .unwrap()
+                },
+                criterion::BatchSize::SmallInput,
+            )
+        });
+    }
+    group.finish();
+}
+
+/// Not an RNG at all: a fixed "ephemeral", so that fresh handlers for one
+/// request can be made outside the timed part of the reply-unpack bench.
+struct FixedEphemeral;
+
+impl pssst_core::rand_core::TryRng for FixedEphemeral {
+    type Error = std::convert::Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok(5)
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        Ok(5)
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        dst.fill(5);
+        Ok(())
+    }
+}
+impl pssst_core::rand_core::TryCryptoRng for FixedEphemeral {}
+
+criterion_group!(benches, operations);
+criterion_main!(benches);

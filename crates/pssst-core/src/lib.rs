@@ -42,7 +42,7 @@
 //! - `getrandom` (default): the OS RNG for the methods without `_with_rng`.
 //! - `aws-lc`: X25519 from AWS-LC (about 2x faster) instead of x25519-dalek.
 #![no_std]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)] // allowed only in backend/aws_lc.rs
 #![warn(missing_docs)]
 
 #[cfg(feature = "alloc")]
@@ -76,6 +76,11 @@ pub use rand_core;
 pub const PACKET_OVERHEAD: usize = HEADER_LEN + DH_PARAM_LEN + TAG_LEN;
 /// Extra bytes in a client-authenticated request: client key and ephemeral (64).
 pub const CLIENT_AUTH_OVERHEAD: usize = 2 * KEY_LEN;
+
+/// The README's Rust examples run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
 
 /// Length of a reply packet carrying `message_len` bytes.
 pub fn reply_len(message_len: usize) -> Result<usize> {
