@@ -1,0 +1,316 @@
+//! `pssst_client` and `pssst_client_reply_handler`.
+
+use std::ffi::c_void;
+use std::ptr;
+
+use pssst_core::{Client, ClientReplyHandler, Error, PrivateKey, PublicKey};
+use pssst_ffi_macros::ffi_export;
+use zeroize::Zeroizing;
+
+use crate::buffers::{self, Out, check_buffers, required};
+use crate::result::pssst_result::{self, *};
+use crate::result::status;
+use crate::rng::{CallbackRng, pssst_random_fn};
+
+/// A PSSST client for one server public key, anonymous or
+/// client-authenticated.
+///
+/// Thread-safe: a client keeps no per-request state, so one `pssst_client`
+/// may pack requests from many threads at once (each request gets its own
+/// reply handler). Free it with `pssst_client_free` once no thread uses it.
+#[derive(Debug)]
+pub struct pssst_client {
+    inner: Client,
+}
+
+/// Unpacks the one reply to one request.
+///
+/// A packet that fails to unpack leaves the handler usable, so junk cannot
+/// stop the genuine reply from being accepted; after one successful unpack
+/// every further call returns `PSSST_ERR_HANDLER_REUSED`. Not thread-safe:
+/// do not use one handler from two threads at once without a lock (moving
+/// it to another thread is fine). Always free it with
+/// `pssst_client_reply_handler_free`; its keys are wiped then.
+#[derive(Debug)]
+pub struct pssst_client_reply_handler {
+    inner: ClientReplyHandler,
+}
+
+/// Creates a client for `server_public_key`. With `client_private_key`
+/// NULL the client is anonymous; otherwise every request proves to the
+/// server that the client holds that key. On success `*client_out` is the
+/// new client; on failure it is NULL. Fails with
+/// `PSSST_ERR_LOW_ORDER_POINT` for a low-order (unusable) server key.
+///
+/// # Safety
+/// `server_public_key` is NULL or 32 readable bytes; `client_private_key`
+/// is NULL or 32 readable bytes; `client_out` is NULL or writable.
+/// cbindgen:ptrs-as-arrays=[[server_public_key;32]]
+#[ffi_export]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pssst_client_new(
+    server_public_key: *const u8,
+    client_private_key: *const u8,
+    client_out: *mut *mut pssst_client,
+) -> pssst_result {
+    status(|| {
+        // SAFETY: the contract above.
+        let mut client_out = unsafe { Out::reset(client_out, ptr::null_mut()) }?;
+        // SAFETY: the contract above.
+        let server_public = PublicKey::from_bytes(unsafe { buffers::key(server_public_key) }?);
+        let inner = if client_private_key.is_null() {
+            Client::new(server_public)?
+        } else {
+            // SAFETY: the contract above.
+            let private = Zeroizing::new(unsafe { buffers::key(client_private_key) }?);
+            Client::with_client_auth(server_public, &PrivateKey::from_bytes(*private))?
+        };
+        client_out.write(Box::into_raw(Box::new(pssst_client { inner })));
+        Ok(())
+    })
+}
+
+/// Frees a client. NULL is a no-op.
+///
+/// # Safety
+/// `client` is NULL or a client from `pssst_client_new` not yet freed and
+/// not in use by another thread.
+#[ffi_export]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pssst_client_free(client: *mut pssst_client) {
+    if !client.is_null() {
+        // SAFETY: the contract above: it came from Box::into_raw in
+        // pssst_client_new and is freed exactly once.
+        drop(unsafe { Box::from_raw(client) });
+    }
+}
+
+/// The size of the request packet `client` makes for a message of
+/// `message_len` bytes: `message_len + PSSST_PACKET_OVERHEAD`, plus
+/// `PSSST_CLIENT_AUTH_OVERHEAD` for a client-authenticated client. Returns 0
+/// when `client` is NULL or the message is too large for one packet.
+///
+/// # Safety
+/// `client` is NULL or a live client.
+#[ffi_export]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pssst_request_size(
+    client: *const pssst_client,
+    message_len: usize,
+) -> usize {
+    // SAFETY: the contract above.
+    match unsafe { client.as_ref() } {
+        Some(client) => client.inner.request_len(message_len).unwrap_or(0),
+        None => 0,
+    }
+}
+
+/// Encrypts `message` into a request packet for the client's server, with
+/// a fresh ephemeral key from the operating system's RNG.
+///
+/// `packet` must hold `pssst_request_size(client, message_len)` bytes. On
+/// success `*packet_len` is the packet length and `*handler_out` the
+/// handler for the reply (free it with `pssst_client_reply_handler_free`).
+/// If `packet_capacity` is too small this returns
+/// `PSSST_ERR_BUFFER_TOO_SMALL` with the size needed in `*packet_len`. On
+/// any failure `*handler_out` is NULL. `message` may be NULL when
+/// `message_len` is 0, and `packet` when `packet_capacity` is 0.
+///
+/// # Safety
+/// `client` is NULL or a live client; `message` is NULL or `message_len`
+/// readable bytes; `packet` is NULL or `packet_capacity` writable bytes not
+/// overlapping `message`; `packet_len` and `handler_out` are NULL or
+/// writable.
+#[ffi_export]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pssst_client_pack_request(
+    client: *const pssst_client,
+    message: *const u8,
+    message_len: usize,
+    packet: *mut u8,
+    packet_capacity: usize,
+    packet_len: *mut usize,
+    handler_out: *mut *mut pssst_client_reply_handler,
+) -> pssst_result {
+    status(|| {
+        let request = PackRequest {
+            client,
+            random: Randomness::OperatingSystem,
+            message: (message, message_len),
+            packet: (packet, packet_capacity),
+            packet_len,
+            handler_out,
+        };
+        // SAFETY: the contract above is PackRequest::run's.
+        unsafe { request.run() }
+    })
+}
+
+/// `pssst_client_pack_request`, with the ephemeral key drawn from `random`
+/// (called with `random_context`) instead of the operating system: for
+/// platforms with their own RNG, and for deterministic tests. `random`
+/// must return cryptographically secure bytes: two requests with the same
+/// ephemeral key are not secret from each other.
+///
+/// # Safety
+/// As for `pssst_client_pack_request`; `random` is NULL or a function
+/// that writes exactly the `len` bytes it is given (and nothing else but
+/// its context) and returns.
+#[ffi_export]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pssst_client_pack_request_with_rng(
+    client: *const pssst_client,
+    random: pssst_random_fn,
+    random_context: *mut c_void,
+    message: *const u8,
+    message_len: usize,
+    packet: *mut u8,
+    packet_capacity: usize,
+    packet_len: *mut usize,
+    handler_out: *mut *mut pssst_client_reply_handler,
+) -> pssst_result {
+    status(|| {
+        let request = PackRequest {
+            client,
+            random: Randomness::Callback(random, random_context),
+            message: (message, message_len),
+            packet: (packet, packet_capacity),
+            packet_len,
+            handler_out,
+        };
+        // SAFETY: the contract above is PackRequest::run's.
+        unsafe { request.run() }
+    })
+}
+
+/// Where a request's ephemeral key comes from.
+enum Randomness {
+    OperatingSystem,
+    Callback(pssst_random_fn, *mut c_void),
+}
+
+/// The arguments the two pack functions share.
+struct PackRequest {
+    client: *const pssst_client,
+    random: Randomness,
+    message: (*const u8, usize),
+    packet: (*mut u8, usize),
+    packet_len: *mut usize,
+    handler_out: *mut *mut pssst_client_reply_handler,
+}
+
+impl PackRequest {
+    /// Checks every argument, resets the out-parameters, then packs.
+    ///
+    /// # Safety
+    /// The pointers satisfy `pssst_client_pack_request_with_rng`'s contract.
+    #[allow(unsafe_code)] // Not exported: the two pack exports share it.
+    unsafe fn run(self) -> Result<(), pssst_result> {
+        // SAFETY: the contract (out-parameters NULL or writable).
+        let handler_out = unsafe { Out::reset(self.handler_out, ptr::null_mut()) };
+        // SAFETY: the contract.
+        let packet_len = unsafe { Out::reset(self.packet_len, 0) };
+        let (mut handler_out, mut packet_len) = (handler_out?, packet_len?);
+        let client = required(self.client)?;
+        let mut rng = match self.random {
+            Randomness::OperatingSystem => None,
+            Randomness::Callback(random, context) => {
+                let random = random.ok_or(PSSST_ERR_NULL_ARGUMENT)?;
+                // SAFETY: the contract (a well-behaved callback).
+                Some(unsafe { CallbackRng::new(random, context) })
+            }
+        };
+        check_buffers(self.message, self.packet)?;
+
+        // SAFETY: a live client (the contract), only read.
+        let client = unsafe { &client.as_ref().inner };
+        // SAFETY: checked by check_buffers; readable (the contract).
+        let message = unsafe { buffers::input(self.message.0, self.message.1) };
+        // SAFETY: checked by check_buffers; writable and disjoint.
+        let packet = unsafe { buffers::output(self.packet.0, self.packet.1) };
+        let result = match &mut rng {
+            None => client.pack_request_into(message, packet),
+            Some(rng) => client.pack_request_into_with_rng(message, packet, rng),
+        };
+        let inner = write_len(&mut packet_len, result)?;
+        handler_out.write(Box::into_raw(Box::new(pssst_client_reply_handler {
+            inner,
+        })));
+        Ok(())
+    }
+}
+
+/// Reports the length a call wrote, or on `BufferTooSmall` the length it
+/// needs, through `len_out`, and passes the rest of the result on.
+pub(crate) fn write_len<T>(
+    len_out: &mut Out<usize>,
+    result: Result<(usize, T), Error>,
+) -> Result<T, pssst_result> {
+    match result {
+        Ok((len, value)) => {
+            len_out.write(len);
+            Ok(value)
+        }
+        Err(Error::BufferTooSmall { needed }) => {
+            len_out.write(needed);
+            Err(PSSST_ERR_BUFFER_TOO_SMALL)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Verifies and decrypts the reply `packet` into `message`, which must hold
+/// `packet_len - PSSST_PACKET_OVERHEAD` bytes; `*message_len` is the
+/// message length. A too-small buffer returns `PSSST_ERR_BUFFER_TOO_SMALL`
+/// with the size needed in `*message_len` and leaves the handler unused:
+/// retry with the same packet, the same handler and a larger buffer. Any
+/// other failure also leaves the handler unused; after one success the
+/// handler returns `PSSST_ERR_HANDLER_REUSED`.
+///
+/// # Safety
+/// `handler` is NULL or a live handler no other thread is using; `packet`
+/// is NULL or `packet_len` readable bytes; `message` is NULL or
+/// `message_capacity` writable bytes not overlapping `packet`;
+/// `message_len` is NULL or writable.
+#[ffi_export]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pssst_client_reply_handler_unpack(
+    handler: *mut pssst_client_reply_handler,
+    packet: *const u8,
+    packet_len: usize,
+    message: *mut u8,
+    message_capacity: usize,
+    message_len: *mut usize,
+) -> pssst_result {
+    status(|| {
+        // SAFETY: the contract above.
+        let mut message_len = unsafe { Out::reset(message_len, 0) }?;
+        let mut handler = required(handler)?;
+        check_buffers((packet, packet_len), (message, message_capacity))?;
+
+        // SAFETY: a live handler used by this thread only (the contract).
+        let handler = unsafe { &mut handler.as_mut().inner };
+        // SAFETY: checked by check_buffers; readable (the contract).
+        let packet = unsafe { buffers::input(packet, packet_len) };
+        // SAFETY: checked by check_buffers; writable and disjoint.
+        let message = unsafe { buffers::output(message, message_capacity) };
+        let result = handler.unpack_reply_into(packet, message);
+        write_len(&mut message_len, result.map(|len| (len, ())))
+    })
+}
+
+/// Frees a client reply handler, used or not, wiping its keys. NULL is a
+/// no-op.
+///
+/// # Safety
+/// `handler` is NULL or a handler from `pssst_client_pack_request*` not yet
+/// freed and not in use by another thread.
+#[ffi_export]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pssst_client_reply_handler_free(handler: *mut pssst_client_reply_handler) {
+    if !handler.is_null() {
+        // SAFETY: the contract above: it came from Box::into_raw in a pack
+        // function and is freed exactly once.
+        drop(unsafe { Box::from_raw(handler) });
+    }
+}

@@ -1,0 +1,43 @@
+//! # pssst-ffi: the C API of pssst-core
+//!
+//! Builds `libpssst.so` / `libpssst.a`; `include/pssst.h` is generated from
+//! this crate by cbindgen (see `bindings/pssst-ffi/gen-header.sh`).
+//!
+//! Conventions, as in rustls-ffi:
+//! - one module per C "class" (`pssst_client`, `pssst_server` and their
+//!   reply handlers), each an opaque heap object with a `_free`;
+//! - every fallible function returns a [`pssst_result`] and writes its
+//!   outputs through out-parameters; callers pass their own buffers with a
+//!   capacity, and a too-small buffer returns `PSSST_ERR_BUFFER_TOO_SMALL`
+//!   with the size needed written to the length out-parameter;
+//! - every pointer is checked for NULL; `_free(NULL)` does nothing;
+//! - every export is written with `#[ffi_export]`, which wraps its body in
+//!   a panic guard; the workspace's `unsafe_code = "deny"` makes a
+//!   hand-written `#[unsafe(no_mangle)]` export a compile error.
+#![allow(non_camel_case_types)]
+
+mod buffers;
+pub mod client;
+pub mod keys;
+mod panic;
+pub mod result;
+mod rng;
+pub mod server;
+
+pub use client::{pssst_client, pssst_client_reply_handler};
+pub use result::pssst_result;
+pub use rng::pssst_random_fn;
+pub use server::{pssst_server, pssst_server_reply_handler};
+
+/// Length of an X25519 private or public key in bytes.
+pub const PSSST_KEY_LEN: usize = 32;
+/// Bytes every packet adds to its message: 4-byte header, 32-byte DH
+/// parameter and 16-byte AES-GCM tag.
+pub const PSSST_PACKET_OVERHEAD: usize = 52;
+/// Extra bytes a client-authenticated request carries (client public key
+/// and ephemeral secret).
+pub const PSSST_CLIENT_AUTH_OVERHEAD: usize = 64;
+
+const _: () = assert!(PSSST_KEY_LEN == pssst_core::KEY_LEN);
+const _: () = assert!(PSSST_PACKET_OVERHEAD == pssst_core::PACKET_OVERHEAD);
+const _: () = assert!(PSSST_CLIENT_AUTH_OVERHEAD == pssst_core::CLIENT_AUTH_OVERHEAD);

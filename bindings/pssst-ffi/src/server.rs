@@ -1,0 +1,233 @@
+//! `pssst_server` and `pssst_server_reply_handler`.
+
+use std::ptr;
+
+use pssst_core::{PrivateKey, Server, ServerReplyHandler};
+use pssst_ffi_macros::ffi_export;
+use zeroize::Zeroizing;
+
+use crate::buffers::{self, Out, check_buffers, required};
+use crate::client::write_len;
+use crate::result::{pssst_result, status};
+
+/// A PSSST server: one private key and no other state.
+///
+/// Thread-safe: one `pssst_server` may unpack requests from many threads at
+/// once (each request gets its own reply handler). Free it with
+/// `pssst_server_free` once no thread uses it.
+#[derive(Debug)]
+pub struct pssst_server {
+    inner: Server,
+}
+
+/// Packs the one reply to one request.
+///
+/// It packs exactly one reply: a second call returns
+/// `PSSST_ERR_HANDLER_REUSED` (a second, different reply would reuse the
+/// AES-GCM nonce). `PSSST_ERR_BUFFER_TOO_SMALL` does not use it up. A
+/// retried request gets the same key and nonce again, so the reply to a
+/// retry must be byte-identical to the first. Not thread-safe: do not use
+/// one handler from two threads at once without a lock (moving it to
+/// another thread is fine). Always free it with
+/// `pssst_server_reply_handler_free`; its keys are wiped then.
+#[derive(Debug)]
+pub struct pssst_server_reply_handler {
+    inner: ServerReplyHandler,
+}
+
+/// Creates a server holding `server_private_key`. On success `*server_out`
+/// is the new server; on failure it is NULL.
+///
+/// # Safety
+/// `server_private_key` is NULL or 32 readable bytes; `server_out` is NULL
+/// or writable.
+/// cbindgen:ptrs-as-arrays=[[server_private_key;32]]
+#[ffi_export]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pssst_server_new(
+    server_private_key: *const u8,
+    server_out: *mut *mut pssst_server,
+) -> pssst_result {
+    status(|| {
+        // SAFETY: the contract above.
+        let mut server_out = unsafe { Out::reset(server_out, ptr::null_mut()) }?;
+        // SAFETY: the contract above.
+        let private = Zeroizing::new(unsafe { buffers::key(server_private_key) }?);
+        let inner = Server::new(PrivateKey::from_bytes(*private));
+        server_out.write(Box::into_raw(Box::new(pssst_server { inner })));
+        Ok(())
+    })
+}
+
+/// Writes the server's public key, the key clients encrypt to.
+///
+/// # Safety
+/// `server` is NULL or a live server; `public_key` is NULL or 32 writable
+/// bytes.
+/// cbindgen:ptrs-as-arrays=[[public_key;32]]
+#[ffi_export]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pssst_server_public_key(
+    server: *const pssst_server,
+    public_key: *mut u8,
+) -> pssst_result {
+    status(|| {
+        // SAFETY: the contract above.
+        let mut public_out = unsafe { Out::key(public_key) }?;
+        let server = required(server)?;
+        // SAFETY: a live server (the contract), only read.
+        let server = unsafe { &server.as_ref().inner };
+        public_out.write(server.public_key().to_bytes());
+        Ok(())
+    })
+}
+
+/// Frees a server. NULL is a no-op.
+///
+/// # Safety
+/// `server` is NULL or a server from `pssst_server_new` not yet freed and
+/// not in use by another thread.
+#[ffi_export]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pssst_server_free(server: *mut pssst_server) {
+    if !server.is_null() {
+        // SAFETY: the contract above: it came from Box::into_raw in
+        // pssst_server_new and is freed exactly once.
+        drop(unsafe { Box::from_raw(server) });
+    }
+}
+
+/// Verifies and decrypts the request `packet`.
+///
+/// `message` must hold `packet_len - PSSST_PACKET_OVERHEAD` bytes (the
+/// whole plaintext: a client-auth request's 64-byte proof is decrypted
+/// there too, then removed). On success the message is
+/// `message[0 .. *message_len]`, `*client_authenticated` says whether the
+/// client proved its key, `client_public_key` holds that key (zeros for an
+/// anonymous request), and `*handler_out` is the handler for the one reply
+/// (free it with `pssst_server_reply_handler_free`). A too-small buffer
+/// returns `PSSST_ERR_BUFFER_TOO_SMALL` with the size needed in
+/// `*message_len`: retry with the same packet. On failure `*handler_out`
+/// is NULL and nothing from the packet is left in `message`.
+///
+/// # Safety
+/// `server` is NULL or a live server; `packet` is NULL or `packet_len`
+/// readable bytes; `message` is NULL or `message_capacity` writable bytes
+/// not overlapping `packet`; `message_len`, `client_authenticated` and
+/// `handler_out` are NULL or writable; `client_public_key` is NULL or 32
+/// writable bytes.
+/// cbindgen:ptrs-as-arrays=[[client_public_key;32]]
+#[ffi_export]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pssst_server_unpack_request(
+    server: *const pssst_server,
+    packet: *const u8,
+    packet_len: usize,
+    message: *mut u8,
+    message_capacity: usize,
+    message_len: *mut usize,
+    client_public_key: *mut u8,
+    client_authenticated: *mut bool,
+    handler_out: *mut *mut pssst_server_reply_handler,
+) -> pssst_result {
+    status(|| {
+        // SAFETY: the contract above (out-parameters NULL or writable).
+        let handler_out = unsafe { Out::reset(handler_out, ptr::null_mut()) };
+        // SAFETY: the contract above.
+        let message_len = unsafe { Out::reset(message_len, 0) };
+        // SAFETY: the contract above.
+        let client_key_out = unsafe { Out::key(client_public_key) };
+        // SAFETY: the contract above.
+        let authenticated_out = unsafe { Out::reset(client_authenticated, false) };
+        let (mut handler_out, mut message_len) = (handler_out?, message_len?);
+        let (mut client_key_out, mut authenticated_out) = (client_key_out?, authenticated_out?);
+        let server = required(server)?;
+        check_buffers((packet, packet_len), (message, message_capacity))?;
+
+        // SAFETY: a live server (the contract), only read.
+        let server = unsafe { &server.as_ref().inner };
+        // SAFETY: checked by check_buffers; readable (the contract).
+        let packet = unsafe { buffers::input(packet, packet_len) };
+        // SAFETY: checked by check_buffers; writable and disjoint.
+        let message = unsafe { buffers::output(message, message_capacity) };
+        let result = server
+            .unpack_request_into(packet, message)
+            .map(|(len, client_key, handler)| (len, (client_key, handler)));
+        let (client_key, inner) = write_len(&mut message_len, result)?;
+        if let Some(client_key) = client_key {
+            client_key_out.write(client_key.to_bytes());
+            authenticated_out.write(true);
+        }
+        handler_out.write(Box::into_raw(Box::new(pssst_server_reply_handler {
+            inner,
+        })));
+        Ok(())
+    })
+}
+
+/// The size of a reply packet carrying `message_len` bytes:
+/// `message_len + PSSST_PACKET_OVERHEAD`, or 0 if the message is too large
+/// for one packet.
+///
+/// # Safety
+/// None.
+#[ffi_export]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pssst_reply_size(message_len: usize) -> usize {
+    pssst_core::reply_len(message_len).unwrap_or(0)
+}
+
+/// Encrypts `message` into the reply packet for this handler's request.
+/// `packet` must hold `pssst_reply_size(message_len)` bytes; on success
+/// `*packet_len` is the packet length. A too-small buffer returns
+/// `PSSST_ERR_BUFFER_TOO_SMALL` with the size needed in `*packet_len` and
+/// does not use the handler up; after one success every call returns
+/// `PSSST_ERR_HANDLER_REUSED`.
+///
+/// # Safety
+/// `handler` is NULL or a live handler no other thread is using; `message`
+/// is NULL or `message_len` readable bytes; `packet` is NULL or
+/// `packet_capacity` writable bytes not overlapping `message`;
+/// `packet_len` is NULL or writable.
+#[ffi_export]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pssst_server_reply_handler_pack(
+    handler: *mut pssst_server_reply_handler,
+    message: *const u8,
+    message_len: usize,
+    packet: *mut u8,
+    packet_capacity: usize,
+    packet_len: *mut usize,
+) -> pssst_result {
+    status(|| {
+        // SAFETY: the contract above.
+        let mut packet_len = unsafe { Out::reset(packet_len, 0) }?;
+        let mut handler = required(handler)?;
+        check_buffers((message, message_len), (packet, packet_capacity))?;
+
+        // SAFETY: a live handler used by this thread only (the contract).
+        let handler = unsafe { &mut handler.as_mut().inner };
+        // SAFETY: checked by check_buffers; readable (the contract).
+        let message = unsafe { buffers::input(message, message_len) };
+        // SAFETY: checked by check_buffers; writable and disjoint.
+        let packet = unsafe { buffers::output(packet, packet_capacity) };
+        let result = handler.pack_reply_into(message, packet);
+        write_len(&mut packet_len, result.map(|len| (len, ())))
+    })
+}
+
+/// Frees a server reply handler, used or not, wiping its keys. NULL is a
+/// no-op.
+///
+/// # Safety
+/// `handler` is NULL or a handler from `pssst_server_unpack_request` not
+/// yet freed and not in use by another thread.
+#[ffi_export]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pssst_server_reply_handler_free(handler: *mut pssst_server_reply_handler) {
+    if !handler.is_null() {
+        // SAFETY: the contract above: it came from Box::into_raw in
+        // pssst_server_unpack_request and is freed exactly once.
+        drop(unsafe { Box::from_raw(handler) });
+    }
+}
