@@ -1,0 +1,341 @@
+//! `pssst`: keys, a stateless UDP server, a retrying client, a load
+//! generator, the interop line protocol, and a demo of it all.
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use pssst_core::{Client, PrivateKey};
+use pssst_udp::{ClientConfig, Echo, ServerConfig, UdpClient, UdpServer};
+
+mod compat;
+mod demo;
+mod exec;
+mod keys;
+mod load;
+
+/// PSSST (Packet Security for Stateless Server Transactions) over UDP.
+#[derive(Debug, Parser)]
+#[command(name = "pssst", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Write a new private key file (hex, mode 0600) and print its public key
+    Keygen {
+        /// The private key file to create
+        file: PathBuf,
+        /// Replace the file if it exists
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print the public key of a private key file (hex, or PEM PKCS#8 X25519)
+    Pubkey {
+        /// The private key file
+        file: PathBuf,
+    },
+    /// Run a server: echo, or answer each request with a command's output
+    Serve(ServeArgs),
+    /// Send one request and print the reply
+    Send(SendArgs),
+    /// Load-test a server: throughput and latency percentiles
+    Bench(BenchArgs),
+    /// Speak the interop line protocol on stdin/stdout (TAG:hex lines)
+    Compat,
+    /// Start servers on loopback, run every kind of client and junk against
+    /// them, verify everything, print a summary
+    Demo,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// The server's private key file
+    #[arg(long)]
+    key: PathBuf,
+    /// Address to listen on (port 0 picks a free one)
+    #[arg(long, default_value = "127.0.0.1:7777")]
+    listen: String,
+    /// Worker threads, each with its own SO_REUSEPORT socket (0: one per core)
+    #[arg(long, default_value_t = 0)]
+    workers: usize,
+    /// Answer with this shell command's stdout (message on stdin;
+    /// PSSST_CLIENT_KEY and PSSST_PEER in its environment) instead of echoing
+    #[arg(long, value_name = "CMD")]
+    exec: Option<String>,
+    /// Seconds a command may run before it is killed (no reply)
+    #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
+    exec_timeout: f64,
+    /// Replies remembered so retries get identical bytes (--exec only)
+    #[arg(long, default_value_t = 4096, value_name = "N")]
+    reply_cache_entries: usize,
+    /// How long a remembered reply is kept (--exec only)
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    reply_cache_ttl: f64,
+    /// Closed service: only answer client-authenticated requests from the
+    /// public keys in this file (one hex key per line)
+    #[arg(long, value_name = "FILE")]
+    authorized_keys: Option<PathBuf>,
+    /// Let replies to anonymous requests be larger than the request
+    #[arg(long)]
+    allow_amplification: bool,
+}
+
+#[derive(Debug, Args)]
+struct ClientArgs {
+    /// Server address, HOST:PORT
+    #[arg(long)]
+    server: String,
+    /// The server's public key, 64 hex digits
+    #[arg(long, value_name = "HEX")]
+    server_key: String,
+    /// Authenticate with this private key file (default: anonymous)
+    #[arg(long, value_name = "FILE")]
+    key: Option<PathBuf>,
+    /// Milliseconds to wait for the first reply; doubles on each retry
+    #[arg(long, default_value_t = 500, value_name = "MS")]
+    timeout_ms: u64,
+    /// Retransmissions before giving up
+    #[arg(long, default_value_t = 4)]
+    retries: u32,
+}
+
+#[derive(Debug, Args)]
+struct SendArgs {
+    #[command(flatten)]
+    client: ClientArgs,
+    /// The message (default: read from stdin)
+    message: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct BenchArgs {
+    #[command(flatten)]
+    client: ClientArgs,
+    /// Transactions to send
+    #[arg(long, default_value_t = 20_000)]
+    requests: u64,
+    /// Stop after this many seconds even if not all were sent
+    #[arg(long, value_name = "SECONDS")]
+    duration: Option<f64>,
+    /// Client threads, each with its own socket, one transaction in flight
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// Message size in bytes
+    #[arg(long, default_value_t = 64)]
+    size: usize,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> Result<(), String> {
+    match command {
+        Command::Keygen { file, force } => {
+            let key = PrivateKey::generate().map_err(|e| format!("cannot generate a key: {e}"))?;
+            keys::write_private_key(&file, &key, force)?;
+            print(&key.public_key().to_string())
+        }
+        Command::Pubkey { file } => {
+            let key = keys::read_private_key(&file)?;
+            print(&key.public_key().to_string())
+        }
+        Command::Serve(args) => serve(args),
+        Command::Send(args) => send(args),
+        Command::Bench(args) => bench(args),
+        Command::Compat => compat::run(io::stdin().lock(), io::stdout().lock()),
+        Command::Demo => demo::run(),
+    }
+}
+
+/// Prints one line to stdout; a closed stdout is an error, not a panic.
+fn print(line: &str) -> Result<(), String> {
+    let mut out = io::stdout().lock();
+    writeln!(out, "{line}")
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("writing to stdout: {e}"))
+}
+
+fn parse_addr(what: &str, text: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = text.parse() {
+        return Ok(addr);
+    }
+    let bad = || format!("bad {what} address {text:?}: expected HOST:PORT, e.g. 127.0.0.1:7777");
+    if !text.contains(':') {
+        return Err(bad());
+    }
+    text.to_socket_addrs()
+        .map_err(|_| bad())?
+        .next()
+        .ok_or_else(bad)
+}
+
+fn seconds(what: &str, value: f64) -> Result<Duration, String> {
+    Duration::try_from_secs_f64(value).map_err(|_| format!("bad {what}: {value} seconds"))
+}
+
+fn serve(args: ServeArgs) -> Result<(), String> {
+    let key = keys::read_private_key(&args.key)?;
+    let listen = parse_addr("listen", &args.listen)?;
+    let mut config = ServerConfig::default()
+        .workers(args.workers)
+        .allow_amplification(args.allow_amplification);
+    if let Some(path) = &args.authorized_keys {
+        config = config.authorized_clients(keys::read_authorized_keys(path)?);
+    }
+    let cannot_bind = |e: io::Error| format!("cannot listen on {listen}: {}", keys::io_reason(&e));
+    let server = match args.exec {
+        Some(command) => {
+            let handler = exec::ExecHandler::new(
+                command,
+                seconds("--exec-timeout", args.exec_timeout)?,
+                args.reply_cache_entries,
+                seconds("--reply-cache-ttl", args.reply_cache_ttl)?,
+            );
+            UdpServer::bind(listen, key, config, handler).map_err(cannot_bind)?
+        }
+        None => UdpServer::bind(listen, key, config, Echo).map_err(cannot_bind)?,
+    };
+
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))
+            .map_err(|e| format!("cannot install a signal handler: {e}"))?;
+    }
+    print(&format!(
+        "pssst serve: listening on {} ({} workers{}), public key {}",
+        server.local_addr(),
+        server.workers(),
+        if args.authorized_keys.is_some() {
+            ", closed service"
+        } else {
+            ""
+        },
+        server.public_key()
+    ))?;
+    while !stop.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let stats = server.shutdown();
+    print(&format!("pssst serve: stopped; {stats}"))
+}
+
+fn client_for(args: &ClientArgs) -> Result<(SocketAddr, Client, ClientConfig), String> {
+    let server = parse_addr("server", &args.server)?;
+    let server_key = keys::parse_public_key("--server-key", &args.server_key)?;
+    let client = match &args.key {
+        None => Client::new(server_key),
+        Some(path) => Client::with_client_auth(server_key, &keys::read_private_key(path)?),
+    }
+    .map_err(|e| format!("--server-key: {e}"))?;
+    let timeout = Duration::from_millis(args.timeout_ms.max(1));
+    let config = ClientConfig {
+        timeout,
+        retries: args.retries,
+        max_timeout: timeout * 8,
+    };
+    Ok((server, client, config))
+}
+
+fn send(args: SendArgs) -> Result<(), String> {
+    let (server, client, config) = client_for(&args.client)?;
+    let message = match args.message {
+        Some(message) => message.into_bytes(),
+        None => {
+            let mut message = Vec::new();
+            io::stdin()
+                .read_to_end(&mut message)
+                .map_err(|e| format!("reading stdin: {e}"))?;
+            message
+        }
+    };
+    let mut udp = UdpClient::connect(server, client, config)
+        .map_err(|e| format!("cannot open a socket to {server}: {e}"))?;
+    let reply = udp
+        .request(&message)
+        .map_err(|e| format!("request to {server}: {e}"))?;
+    let mut out = io::stdout().lock();
+    out.write_all(&reply)
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("writing to stdout: {e}"))
+}
+
+fn bench(args: BenchArgs) -> Result<(), String> {
+    let (server, client, config) = client_for(&args.client)?;
+    let max = UdpClient::connect(server, client.clone(), config)
+        .map_err(|e| format!("cannot open a socket to {server}: {e}"))?
+        .max_message_len();
+    if args.size > max {
+        return Err(format!(
+            "--size {}: at most {max} bytes fit in one datagram",
+            args.size
+        ));
+    }
+    if args.concurrency == 0 {
+        return Err("--concurrency must be at least 1".into());
+    }
+    let authenticated = args.client.key.is_some();
+    let load = load::Load {
+        server,
+        client,
+        config,
+        requests: args.requests,
+        duration: args
+            .duration
+            .map(|d| seconds("--duration", d))
+            .transpose()?,
+        concurrency: args.concurrency,
+        size: args.size,
+        progress: true,
+    };
+    let report = load::run(&load, Arc::new(|m: &[u8]| m.to_vec()))?;
+    print(&format!(
+        "bench: {server}, {} clients, {}-byte {} messages",
+        args.concurrency,
+        args.size,
+        if authenticated {
+            "client-authenticated"
+        } else {
+            "anonymous"
+        }
+    ))?;
+    print(&format!(
+        "transactions  {} ok, {} failed ({} timed out, {} wrong reply, {} errors), {} retransmissions",
+        report.ok,
+        report.failed(),
+        report.timed_out,
+        report.wrong,
+        report.errors,
+        report.retransmissions
+    ))?;
+    print(&format!(
+        "throughput    {} transactions/s over {:.2} s",
+        load::format_count(report.throughput()),
+        report.elapsed.as_secs_f64()
+    ))?;
+    print(&format!(
+        "latency       p50 {}  p99 {}  max {}",
+        load::format_us(report.percentile_us(50.0)),
+        load::format_us(report.percentile_us(99.0)),
+        load::format_us(report.percentile_us(100.0))
+    ))?;
+    if report.failed() > 0 {
+        return Err(format!("bench: {} transactions failed", report.failed()));
+    }
+    Ok(())
+}

@@ -1,0 +1,60 @@
+//! # pssst-udp
+//!
+//! PSSST over UDP, done the way a stateless server should be run:
+//!
+//! - [`UdpServer`]: one worker per core, each with its own socket bound with
+//!   `SO_REUSEPORT` (Linux), so the kernel spreads datagrams over the cores
+//!   with no lock or queue in between. Before any X25519 work a worker drops
+//!   what is cheap to recognise as junk: too short, REPLY flag set, unknown
+//!   cipher suite, a DH parameter of small order. Replies to anonymous
+//!   requests may not be larger than the request (anti-amplification,
+//!   configurable). An optional allowlist of client keys makes a closed
+//!   service. Every datagram is counted, by outcome and drop reason
+//!   ([`Stats`]). No per-client state anywhere.
+//! - [`UdpClient`]: blocking; sends a request and retransmits the same
+//!   packet until the reply arrives, ignoring anything that is not the
+//!   reply (forged, stale, for another request).
+//!
+//! ```
+//! use pssst_udp::{ClientConfig, Echo, ServerConfig, UdpClient, UdpServer};
+//!
+//! let (server_key, server_public) = pssst_core::generate_key_pair()?;
+//! let server = UdpServer::bind(
+//!     "127.0.0.1:0".parse()?,
+//!     server_key,
+//!     ServerConfig::default().workers(2),
+//!     Echo,
+//! )?;
+//!
+//! let client = pssst_core::Client::new(server_public)?;
+//! let mut udp = UdpClient::connect(server.local_addr(), client, ClientConfig::default())?;
+//! assert_eq!(udp.request(b"hello")?, b"hello");
+//!
+//! let stats = server.shutdown();
+//! assert_eq!(stats.answered(), 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Retries and non-deterministic handlers
+//! A retransmitted request is encrypted to the same key and nonce as the
+//! original, so the reply to it must be byte-identical. Handlers that are a
+//! function of the request (like [`Echo`]) get that for free; others should
+//! remember their answers in a [`ReplyCache`].
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod cache;
+mod client;
+mod filter;
+mod server;
+mod stats;
+
+pub use cache::ReplyCache;
+pub use client::{ClientConfig, ClientError, Transaction, UdpClient};
+pub use filter::{is_low_order, low_order_points};
+pub use server::{Echo, Handler, Request, ServerConfig, UdpServer};
+pub use stats::{Counter, Stats};
+
+/// Largest UDP payload over IPv4 (65,535 - 8 - 20): the largest request or
+/// reply either side sends.
+pub const MAX_DATAGRAM: usize = 65_507;

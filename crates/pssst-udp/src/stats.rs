@@ -1,0 +1,191 @@
+//! Packet counters: one set per worker (no shared cache line is written on
+//! the hot path), summed when read.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Every counter a server keeps. Each received datagram ends in exactly one
+/// of `Answered`, `NoReply`, `SendFailed` or a `Dropped*` reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(usize)]
+pub enum Counter {
+    /// Datagrams received.
+    Received,
+    /// Requests answered.
+    Answered,
+    /// Requests the handler chose not to answer.
+    NoReply,
+    /// Replies the socket failed to send.
+    SendFailed,
+    /// Shorter than the smallest request of its kind.
+    DroppedShort,
+    /// REPLY flag set: not a request.
+    DroppedReplyFlag,
+    /// Cipher suite other than 1.
+    DroppedUnknownSuite,
+    /// DH parameter of small order (caught before or by X25519).
+    DroppedLowOrder,
+    /// AES-GCM authentication failed: forged, corrupted, or for another key.
+    DroppedDecryptFailed,
+    /// The client-authentication proof inside the request is invalid.
+    DroppedClientAuthFailed,
+    /// Closed service: anonymous, or a client key not on the allowlist.
+    DroppedUnauthorized,
+    /// The reply would be larger than the unauthenticated request.
+    DroppedAmplification,
+    /// The reply would not fit in one UDP datagram.
+    DroppedReplyTooLarge,
+}
+
+impl Counter {
+    /// Every counter, in display order.
+    pub const ALL: [Counter; 13] = [
+        Counter::Received,
+        Counter::Answered,
+        Counter::NoReply,
+        Counter::SendFailed,
+        Counter::DroppedShort,
+        Counter::DroppedReplyFlag,
+        Counter::DroppedUnknownSuite,
+        Counter::DroppedLowOrder,
+        Counter::DroppedDecryptFailed,
+        Counter::DroppedClientAuthFailed,
+        Counter::DroppedUnauthorized,
+        Counter::DroppedAmplification,
+        Counter::DroppedReplyTooLarge,
+    ];
+
+    /// The drop reasons only.
+    pub const DROPS: [Counter; 9] = [
+        Counter::DroppedShort,
+        Counter::DroppedReplyFlag,
+        Counter::DroppedUnknownSuite,
+        Counter::DroppedLowOrder,
+        Counter::DroppedDecryptFailed,
+        Counter::DroppedClientAuthFailed,
+        Counter::DroppedUnauthorized,
+        Counter::DroppedAmplification,
+        Counter::DroppedReplyTooLarge,
+    ];
+
+    /// A short snake_case name, as printed in summaries.
+    pub fn name(self) -> &'static str {
+        match self {
+            Counter::Received => "received",
+            Counter::Answered => "answered",
+            Counter::NoReply => "no_reply",
+            Counter::SendFailed => "send_failed",
+            Counter::DroppedShort => "too_short",
+            Counter::DroppedReplyFlag => "reply_flag",
+            Counter::DroppedUnknownSuite => "unknown_suite",
+            Counter::DroppedLowOrder => "low_order_point",
+            Counter::DroppedDecryptFailed => "decrypt_failed",
+            Counter::DroppedClientAuthFailed => "client_auth_failed",
+            Counter::DroppedUnauthorized => "unauthorized",
+            Counter::DroppedAmplification => "amplification",
+            Counter::DroppedReplyTooLarge => "reply_too_large",
+        }
+    }
+}
+
+/// One worker's counters, padded to their own cache lines.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+pub(crate) struct WorkerStats {
+    counts: [AtomicU64; Counter::ALL.len()],
+}
+
+impl WorkerStats {
+    pub(crate) fn bump(&self, counter: Counter) {
+        self.counts[counter as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn get(&self, counter: Counter) -> u64 {
+        self.counts[counter as usize].load(Ordering::Relaxed)
+    }
+}
+
+/// A copy of a server's counters at one moment, summed over its workers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    counts: [u64; Counter::ALL.len()],
+}
+
+impl Stats {
+    pub(crate) fn sum<'a>(workers: impl IntoIterator<Item = &'a WorkerStats>) -> Stats {
+        let mut stats = Stats::default();
+        for worker in workers {
+            for counter in Counter::ALL {
+                stats.counts[counter as usize] += worker.get(counter);
+            }
+        }
+        stats
+    }
+
+    /// The value of one counter.
+    pub fn get(&self, counter: Counter) -> u64 {
+        self.counts[counter as usize]
+    }
+
+    /// Datagrams received.
+    pub fn received(&self) -> u64 {
+        self.get(Counter::Received)
+    }
+
+    /// Requests answered.
+    pub fn answered(&self) -> u64 {
+        self.get(Counter::Answered)
+    }
+
+    /// All drops, whatever the reason.
+    pub fn dropped(&self) -> u64 {
+        Counter::DROPS.iter().map(|&c| self.get(c)).sum()
+    }
+
+    /// Datagrams whose processing has finished (answered, not answered,
+    /// failed to send, or dropped): equals `received()` once the server is idle.
+    pub fn settled(&self) -> u64 {
+        self.answered()
+            + self.get(Counter::NoReply)
+            + self.get(Counter::SendFailed)
+            + self.dropped()
+    }
+
+    /// Counter-wise difference `self - earlier`.
+    pub fn since(&self, earlier: &Stats) -> Stats {
+        let mut diff = Stats::default();
+        for counter in Counter::ALL {
+            diff.counts[counter as usize] = self.get(counter).saturating_sub(earlier.get(counter));
+        }
+        diff
+    }
+
+    /// Counter-wise sum.
+    pub fn plus(&self, other: &Stats) -> Stats {
+        let mut sum = *self;
+        for counter in Counter::ALL {
+            sum.counts[counter as usize] += other.get(counter);
+        }
+        sum
+    }
+}
+
+/// `name=value` pairs of every non-zero counter, `received` and `answered` always.
+impl fmt::Display for Stats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut first = true;
+        for counter in Counter::ALL {
+            let value = self.get(counter);
+            let always = matches!(counter, Counter::Received | Counter::Answered);
+            if value == 0 && !always {
+                continue;
+            }
+            if !first {
+                f.write_str(" ")?;
+            }
+            first = false;
+            write!(f, "{}={value}", counter.name())?;
+        }
+        Ok(())
+    }
+}

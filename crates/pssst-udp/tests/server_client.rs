@@ -1,0 +1,389 @@
+//! The UDP server and client over loopback: answers, drops by reason,
+//! anti-amplification, closed service, retries, ignoring junk, shutdown.
+
+use std::net::{SocketAddr, UdpSocket};
+use std::time::{Duration, Instant};
+
+use pssst_core::{Client, PrivateKey, PublicKey, Server, generate_key_pair};
+use pssst_udp::{
+    ClientConfig, ClientError, Counter, Echo, Handler, Request, ServerConfig, Stats, UdpClient,
+    UdpServer,
+};
+
+fn loopback() -> SocketAddr {
+    "127.0.0.1:0".parse().unwrap()
+}
+
+fn quick() -> ClientConfig {
+    ClientConfig {
+        timeout: Duration::from_millis(300),
+        retries: 3,
+        max_timeout: Duration::from_secs(1),
+    }
+}
+
+/// Fails fast: for requests that are expected to get no answer.
+fn impatient() -> ClientConfig {
+    ClientConfig {
+        timeout: Duration::from_millis(60),
+        retries: 1,
+        max_timeout: Duration::from_millis(60),
+    }
+}
+
+fn start<H: Handler>(config: ServerConfig, handler: H) -> (UdpServer, PublicKey) {
+    let (key, public) = generate_key_pair().unwrap();
+    let server = UdpServer::bind(loopback(), key, config, handler).unwrap();
+    (server, public)
+}
+
+fn anonymous(server: &UdpServer, config: ClientConfig) -> UdpClient {
+    let client = Client::new(server.public_key()).unwrap();
+    UdpClient::connect(server.local_addr(), client, config).unwrap()
+}
+
+fn authenticated(server: &UdpServer, key: &PrivateKey, config: ClientConfig) -> UdpClient {
+    let client = Client::with_client_auth(server.public_key(), key).unwrap();
+    UdpClient::connect(server.local_addr(), client, config).unwrap()
+}
+
+/// Waits (bounded) until the server has settled every datagram it received
+/// and at least `received` of them.
+fn settled(server: &UdpServer, received: u64) -> Stats {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let stats = server.stats();
+        if stats.received() >= received && stats.settled() == stats.received() {
+            return stats;
+        }
+        assert!(Instant::now() < deadline, "server did not settle: {stats}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn echo_answers_anonymous_and_authenticated_clients() {
+    let (server, public) = start(ServerConfig::default().workers(2), Echo);
+    assert_eq!(server.public_key(), public);
+    assert_eq!(server.workers(), 2);
+    let mut anon = anonymous(&server, quick());
+    let (client_key, _) = generate_key_pair().unwrap();
+    let mut auth = authenticated(&server, &client_key, quick());
+    for size in [0usize, 1, 100, 1200, 8000] {
+        let message: Vec<u8> = (0..size).map(|i| i as u8).collect();
+        assert_eq!(anon.request(&message).unwrap(), message);
+        assert_eq!(auth.request(&message).unwrap(), message);
+    }
+    let stats = server.shutdown();
+    // At least: under load a client may retransmit, and each copy is answered.
+    assert!(stats.answered() >= 10, "{stats}");
+    assert_eq!(stats.dropped(), 0);
+}
+
+#[test]
+fn handler_sees_the_authenticated_client_key() {
+    let handler = |request: &Request<'_>, reply: &mut Vec<u8>| {
+        match request.client_public_key {
+            Some(key) => reply.extend_from_slice(key.as_bytes()),
+            None => reply.extend_from_slice(b"anonymous"),
+        }
+        true
+    };
+    let (server, _) = start(ServerConfig::default().workers(1), handler);
+    let (client_key, client_public) = generate_key_pair().unwrap();
+    let mut auth = authenticated(&server, &client_key, quick());
+    assert_eq!(auth.request(b"who am i").unwrap(), client_public.as_bytes());
+    let mut anon = anonymous(&server, quick());
+    assert_eq!(anon.request(b"who am i, again").unwrap(), b"anonymous");
+}
+
+#[test]
+fn junk_is_dropped_and_counted_by_reason() {
+    let (server, public) = start(ServerConfig::default().workers(2), Echo);
+    let junk = UdpSocket::bind(loopback()).unwrap();
+    let send = |packet: &[u8]| {
+        junk.send_to(packet, server.local_addr()).unwrap();
+    };
+    let client = Client::new(public).unwrap();
+    let (valid, _) = client.pack_request(b"a valid request").unwrap();
+
+    send(&[]);
+    send(&[0, 0, 0]);
+    send(&valid[..51]);
+    let mut reply_flag = valid.clone();
+    reply_flag[0] |= 0x80;
+    send(&reply_flag);
+    let mut suite2 = valid.clone();
+    suite2[3] = 2;
+    send(&suite2);
+    for point in pssst_udp::low_order_points() {
+        let mut low = valid.clone();
+        low[4..36].copy_from_slice(point);
+        send(&low);
+    }
+    let mut tampered = valid.clone();
+    *tampered.last_mut().unwrap() ^= 1;
+    send(&tampered);
+    let mut auth_too_short = vec![0x42u8; 52 + 63];
+    auth_too_short[..4].copy_from_slice(&[0x40, 0, 0, 1]);
+    send(&auth_too_short);
+
+    let stats = settled(&server, 14);
+    assert_eq!(stats.get(Counter::DroppedShort), 4);
+    assert_eq!(stats.get(Counter::DroppedReplyFlag), 1);
+    assert_eq!(stats.get(Counter::DroppedUnknownSuite), 1);
+    assert_eq!(stats.get(Counter::DroppedLowOrder), 7);
+    assert_eq!(stats.get(Counter::DroppedDecryptFailed), 1);
+    assert_eq!(stats.answered(), 0);
+    assert_eq!(stats.received(), 14);
+
+    // The server is still there for the genuine request.
+    let mut udp = anonymous(&server, quick());
+    assert_eq!(udp.request(b"still up").unwrap(), b"still up");
+}
+
+/// A handler that answers four times the request: an amplifier if allowed.
+fn amplifier(request: &Request<'_>, reply: &mut Vec<u8>) -> bool {
+    for _ in 0..4 {
+        reply.extend_from_slice(request.message);
+    }
+    true
+}
+
+#[test]
+fn anonymous_replies_larger_than_the_request_are_dropped() {
+    let (server, _) = start(ServerConfig::default().workers(1), amplifier);
+    let mut anon = anonymous(&server, impatient());
+    assert!(matches!(
+        anon.request(b"amplify me"),
+        Err(ClientError::TimedOut { attempts: 2, .. })
+    ));
+    // An empty reply is not larger than the request: allowed.
+    assert_eq!(anon.request(b"").unwrap(), b"");
+    // Client-authenticated requests are not limited.
+    let (client_key, _) = generate_key_pair().unwrap();
+    let mut auth = authenticated(&server, &client_key, quick());
+    assert_eq!(auth.request(b"ab").unwrap(), b"abababab");
+    let stats = server.shutdown();
+    assert_eq!(stats.get(Counter::DroppedAmplification), 2);
+    assert!(stats.answered() >= 2, "{stats}");
+}
+
+#[test]
+fn amplification_can_be_allowed() {
+    let config = ServerConfig::default().workers(1).allow_amplification(true);
+    let (server, _) = start(config, amplifier);
+    let mut anon = anonymous(&server, quick());
+    assert_eq!(anon.request(b"xy").unwrap(), b"xyxyxyxy");
+}
+
+#[test]
+fn closed_service_answers_only_authorized_keys() {
+    let (allowed_key, allowed_public) = generate_key_pair().unwrap();
+    let (stranger_key, _) = generate_key_pair().unwrap();
+    let config = ServerConfig::default()
+        .workers(2)
+        .authorized_clients([allowed_public]);
+    let (server, _) = start(config, Echo);
+
+    let mut allowed = authenticated(&server, &allowed_key, quick());
+    assert_eq!(allowed.request(b"let me in").unwrap(), b"let me in");
+    let mut anon = anonymous(&server, impatient());
+    assert!(matches!(
+        anon.request(b"me too"),
+        Err(ClientError::TimedOut { .. })
+    ));
+    let mut stranger = authenticated(&server, &stranger_key, impatient());
+    assert!(matches!(
+        stranger.request(b"me too"),
+        Err(ClientError::TimedOut { .. })
+    ));
+
+    let stats = server.shutdown();
+    assert!(stats.answered() >= 1, "{stats}");
+    // Two attempts each for the anonymous client and the stranger.
+    assert_eq!(stats.get(Counter::DroppedUnauthorized), 4);
+}
+
+#[test]
+fn a_handler_may_decline_to_answer() {
+    let (server, _) = start(
+        ServerConfig::default().workers(1),
+        |_: &Request<'_>, _: &mut Vec<u8>| false,
+    );
+    let mut anon = anonymous(&server, impatient());
+    assert!(matches!(
+        anon.request(b"hello?"),
+        Err(ClientError::TimedOut { .. })
+    ));
+    assert_eq!(server.shutdown().get(Counter::NoReply), 2);
+}
+
+#[test]
+fn a_panicking_handler_does_not_take_the_worker_down() {
+    let handler = |request: &Request<'_>, reply: &mut Vec<u8>| {
+        assert!(request.message != b"panic", "handler panics on purpose");
+        reply.extend_from_slice(request.message);
+        true
+    };
+    let (server, _) = start(ServerConfig::default().workers(1), handler);
+    let mut anon = anonymous(&server, impatient());
+    assert!(anon.request(b"panic").is_err());
+    let mut anon = anonymous(&server, quick());
+    assert_eq!(anon.request(b"fine").unwrap(), b"fine");
+}
+
+/// A hand-driven server socket, to control exactly what the client receives.
+struct FakeServer {
+    socket: UdpSocket,
+    server: Server,
+}
+
+impl FakeServer {
+    fn new() -> FakeServer {
+        let (key, _) = generate_key_pair().unwrap();
+        let socket = UdpSocket::bind(loopback()).unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        FakeServer {
+            socket,
+            server: Server::new(key),
+        }
+    }
+
+    fn client(&self, config: ClientConfig) -> UdpClient {
+        let client = Client::new(self.server.public_key()).unwrap();
+        UdpClient::connect(self.socket.local_addr().unwrap(), client, config).unwrap()
+    }
+
+    fn receive(&self) -> (Vec<u8>, SocketAddr) {
+        let mut buf = vec![0; 65536];
+        let (n, peer) = self.socket.recv_from(&mut buf).unwrap();
+        buf.truncate(n);
+        (buf, peer)
+    }
+}
+
+#[test]
+fn client_retransmits_the_identical_packet_until_answered() {
+    let fake = FakeServer::new();
+    let mut client = fake.client(ClientConfig {
+        timeout: Duration::from_millis(50),
+        retries: 5,
+        max_timeout: Duration::from_millis(50),
+    });
+    let worker = std::thread::spawn(move || {
+        let (first, _) = fake.receive();
+        let (second, _) = fake.receive();
+        let (third, peer) = fake.receive();
+        assert_eq!(first, second);
+        assert_eq!(first, third);
+        let mut request = fake.server.unpack_request(&third).unwrap();
+        let reply = request
+            .reply_handler
+            .pack_reply(b"third time lucky")
+            .unwrap();
+        fake.socket.send_to(&reply, peer).unwrap();
+    });
+    let transaction = client.transact(b"knock knock").unwrap();
+    worker.join().unwrap();
+    assert_eq!(transaction.reply, b"third time lucky");
+    assert_eq!(transaction.attempts, 3);
+}
+
+#[test]
+fn client_ignores_junk_and_stale_replies_and_takes_the_genuine_one() {
+    let fake = FakeServer::new();
+    let mut client = fake.client(quick());
+    let worker = std::thread::spawn(move || {
+        // First transaction: answered normally; its reply is kept to replay.
+        let (request, peer) = fake.receive();
+        let mut first = fake.server.unpack_request(&request).unwrap();
+        let first_reply = first.reply_handler.pack_reply(b"first").unwrap();
+        fake.socket.send_to(&first_reply, peer).unwrap();
+
+        let (request, peer) = fake.receive();
+        let mut second = fake.server.unpack_request(&request).unwrap();
+        // Junk, the request itself reflected, a stale reply, a forged one.
+        fake.socket.send_to(b"junk", peer).unwrap();
+        fake.socket.send_to(&request, peer).unwrap();
+        fake.socket.send_to(&first_reply, peer).unwrap();
+        let genuine = second.reply_handler.pack_reply(b"second").unwrap();
+        let mut forged = genuine.clone();
+        forged[40] ^= 1;
+        fake.socket.send_to(&forged, peer).unwrap();
+        fake.socket.send_to(&genuine, peer).unwrap();
+    });
+    assert_eq!(client.request(b"one").unwrap(), b"first");
+    let transaction = client.transact(b"two").unwrap();
+    worker.join().unwrap();
+    assert_eq!(transaction.reply, b"second");
+    assert_eq!(transaction.ignored, 4);
+    assert_eq!(transaction.attempts, 1);
+}
+
+#[test]
+fn client_gives_up_after_its_attempts() {
+    let fake = FakeServer::new();
+    let mut client = fake.client(impatient());
+    let start = Instant::now();
+    let error = client.request(b"anyone?").unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ClientError::TimedOut {
+                attempts: 2,
+                ignored: 0
+            }
+        ),
+        "{error}"
+    );
+    // Not a timing test (shared machines are noisy): only "it gave up".
+    assert!(start.elapsed() < Duration::from_secs(30));
+}
+
+#[test]
+fn oversize_messages_are_refused_before_sending() {
+    let (server, _) = start(ServerConfig::default().workers(1), Echo);
+    let mut anon = anonymous(&server, quick());
+    let max = anon.max_message_len();
+    assert_eq!(max, 65_507 - 52);
+    assert!(matches!(
+        anon.request(&vec![0; max + 1]),
+        Err(ClientError::MessageTooLarge { .. })
+    ));
+    assert_eq!(anon.request(&vec![7; max]).unwrap(), vec![7; max]);
+}
+
+#[test]
+fn shutdown_is_prompt_and_frees_the_port() {
+    let (server, _) = start(ServerConfig::default().workers(2), Echo);
+    let addr = server.local_addr();
+    let start = Instant::now();
+    server.shutdown();
+    // Not a timing test (shared machines are noisy): only "it did not hang".
+    assert!(start.elapsed() < Duration::from_secs(30));
+    // Nothing listens any more: the port can be bound again.
+    UdpSocket::bind(addr).unwrap();
+}
+
+#[test]
+fn many_clients_on_many_workers_all_complete() {
+    let (server, _) = start(ServerConfig::default().workers(2), Echo);
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let mut udp = anonymous(&server, quick());
+            std::thread::spawn(move || {
+                for i in 0..100u32 {
+                    let message = format!("client {t} request {i}");
+                    assert_eq!(udp.request(message.as_bytes()).unwrap(), message.as_bytes());
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    assert!(server.shutdown().answered() >= 800);
+}
