@@ -1,0 +1,418 @@
+#!/usr/bin/env bash
+# Scale-out behind a stock UDP load balancer: three `pssst serve` processes
+# sharing one private key behind nginx's `stream` UDP proxy (round robin,
+# proxy_responses 1), on 127.0.0.1 only.
+#
+#   1. fairness: 3000 anonymous + 3000 client-authenticated transactions
+#      (two `pssst bench` runs at once) through nginx; every reply verifies;
+#      each backend's counters (printed by `pssst serve` when it stops) show
+#      it answered at least FAIR_SHARE_PERCENT of the total.
+#   2. throughput: `pssst bench` direct to one backend and through nginx,
+#      alternated, in the same run; printed, not asserted.
+#   3. failover, on a fresh pool and nginx each time: anonymous and
+#      client-authenticated load through nginx while one backend is
+#      a. killed (SIGKILL: its port answers ICMP "port unreachable"), or
+#      b. hung (SIGSTOP: datagrams to it vanish, like an unreachable host);
+#      no transaction may fail (client retransmissions reach the others),
+#      nginx must have seen the fault, the others carry the load.
+#
+# Needs: $PSSST (the pssst binary), nginx with the stream module (installed
+# from Debian's packages if missing, see ensure_nginx). Every process it
+# starts is stopped on exit, failure included.
+#
+# Env: PSSST (default $CARGO_TARGET_DIR/release/pssst), PSSST_CACHE (work
+# dirs go under it), SCALE_OUT_REQUESTS (per kind, default 3000),
+# SCALE_OUT_KEEP=1 keeps the work dir.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="${REPO_ROOT:-$(cd "$HERE/../.." && pwd)}"
+CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$REPO_ROOT/target}"
+PSSST_CACHE="${PSSST_CACHE:-$REPO_ROOT/.cache}"
+PSSST="${PSSST:-$CARGO_TARGET_DIR/release/pssst}"
+REQUESTS="${SCALE_OUT_REQUESTS:-3000}"   # per kind: anonymous, client-authenticated
+FAIR_SHARE_PERCENT=25                    # round robin over 3 gives 33.3 %
+BENCH_SECONDS=2                          # per throughput round
+BACKENDS=3
+
+say() { echo "scale-out: $*"; }
+die() { echo "scale-out: FAIL: $*" >&2; exit 1; }
+
+[ -x "$PSSST" ] || die "no pssst binary at $PSSST (cargo build --release -p pssst-cli)"
+
+# ---------------------------------------------------------------- nginx ----
+
+# The stream module is a separate dynamic module in Debian's nginx
+# (libnginx-mod-stream); other builds may have it compiled in.
+stream_module_line() {
+  local v
+  v="$(nginx -V 2>&1)"
+  if grep -qE -- '--with-stream( |$)' <<<"$v"; then
+    echo "# stream module compiled in"
+    return 0
+  fi
+  local dir
+  dir="$(sed -n 's/.*--modules-path=\([^ ]*\).*/\1/p' <<<"$v")"
+  for so in "$dir/ngx_stream_module.so" /usr/lib/nginx/modules/ngx_stream_module.so \
+            /usr/lib64/nginx/modules/ngx_stream_module.so; do
+    if [ -n "$so" ] && [ -f "$so" ]; then
+      echo "load_module $so;"
+      return 0
+    fi
+  done
+  return 1
+}
+
+POLICY_RC_CREATED=0
+ensure_nginx() {
+  if command -v nginx >/dev/null 2>&1 && stream_module_line >/dev/null; then
+    return 0
+  fi
+  command -v apt-get >/dev/null || die "nginx with the stream module is missing and there is no apt-get to install it"
+  [ "$(id -u)" = 0 ] || die "nginx with the stream module is missing; installing it needs root"
+  say "installing nginx and its stream module from Debian's packages"
+  apt-get update -qq || die "apt-get update failed"
+  local packages=()
+  command -v nginx >/dev/null 2>&1 || packages+=(nginx)
+  if apt-cache show libnginx-mod-stream >/dev/null 2>&1; then
+    packages+=(libnginx-mod-stream)
+  else
+    die "no Debian package libnginx-mod-stream (apt-cache knows none): cannot get nginx's stream module"
+  fi
+  # Keep the package's own nginx service (port 80) from being started:
+  # this test runs its own instance. Only if no policy is in place already,
+  # and only the file created here is removed again.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    POLICY_RC_CREATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" \
+    || die "apt-get install ${packages[*]} failed"
+  if [ "$POLICY_RC_CREATED" = 1 ]; then
+    rm -f /usr/sbin/policy-rc.d
+    POLICY_RC_CREATED=0
+  fi
+  command -v nginx >/dev/null || die "nginx still missing after installing ${packages[*]}"
+  stream_module_line >/dev/null || die "nginx's stream module still missing after installing ${packages[*]}"
+}
+
+# ---------------------------------------------------- processes, cleanup ----
+
+WORK=""
+NGINX_PID=""
+declare -A BACKEND_PID=()   # index -> pid
+STATUS=1
+
+cleanup() {
+  local rc=$?
+  set +e
+  [ "$POLICY_RC_CREATED" = 1 ] && rm -f /usr/sbin/policy-rc.d
+  for pid in $(jobs -pr); do kill -TERM "$pid" 2>/dev/null; done
+  if [ -n "$NGINX_PID" ]; then kill -TERM "$NGINX_PID" 2>/dev/null; fi
+  for i in "${!BACKEND_PID[@]}"; do
+    kill -CONT "${BACKEND_PID[$i]}" 2>/dev/null   # a backend left stopped by the hang test
+    kill -TERM "${BACKEND_PID[$i]}" 2>/dev/null
+  done
+  # Give them a moment to stop, then make sure.
+  local deadline=$((SECONDS + 5))
+  while [ -n "$(jobs -pr)" ] && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+  for pid in $(jobs -pr); do kill -KILL "$pid" 2>/dev/null; done
+  wait 2>/dev/null
+  if [ -n "$WORK" ]; then
+    if [ "$rc" != 0 ] || [ "$STATUS" != 0 ] || [ "${SCALE_OUT_KEEP:-0}" = 1 ]; then
+      say "work dir kept: $WORK"
+      [ -f "$WORK/error.log" ] && { echo "--- nginx errors"; grep -v '\[notice\]' "$WORK/error.log" | tail -n 15; }
+      for f in "$WORK"/backend-*.log; do
+        [ -f "$f" ] && { echo "--- $f"; tail -n 5 "$f"; }
+      done
+    else
+      rm -rf "$WORK"
+    fi
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+udp_port_in_use() {
+  local hex
+  hex="$(printf ':%04X' "$1")"
+  awk -v h="$hex" 'FNR > 1 && substr($2, length($2) - 4) == h { found = 1 } END { exit !found }' \
+    /proc/net/udp /proc/net/udp6 2>/dev/null
+}
+
+# BASE_PORT: nginx listens on it, backend i on BASE_PORT + i.
+pick_ports() {
+  local base i busy
+  for _ in $(seq 1 50); do
+    base=$((20000 + (RANDOM % 2000) * 10))
+    busy=0
+    for i in $(seq 0 "$BACKENDS"); do
+      udp_port_in_use $((base + i)) && busy=1
+    done
+    if [ "$busy" = 0 ]; then BASE_PORT=$base; return 0; fi
+  done
+  die "no free UDP ports on 127.0.0.1"
+}
+
+# start_backend I: `pssst serve` on 127.0.0.1:BASE_PORT+I, sharing the key.
+start_backend() {
+  local i=$1 log="$WORK/backend-$1.log"
+  : >"$log"
+  "$PSSST" serve --key "$WORK/server.key" --listen "127.0.0.1:$((BASE_PORT + i))" >"$log" 2>&1 &
+  BACKEND_PID[$i]=$!
+  local deadline=$((SECONDS + 10))
+  until grep -q 'listening on' "$log"; do
+    kill -0 "${BACKEND_PID[$i]}" 2>/dev/null || die "backend $i exited at start: $(cat "$log")"
+    [ $SECONDS -lt $deadline ] || die "backend $i did not start within 10 s"
+    sleep 0.05
+  done
+}
+
+# stop_backend I: SIGTERM, wait, and set COUNTERS to its final counters line
+# ("received=N answered=N ..."), which `pssst serve` prints when it stops.
+# (Not in a $(...) subshell: only this shell can wait for its children.)
+stop_backend() {
+  local i=$1 log="$WORK/backend-$1.log" pid="${BACKEND_PID[$1]}"
+  kill -TERM "$pid" 2>/dev/null || die "backend $i was not running any more"
+  local deadline=$((SECONDS + 10))
+  while kill -0 "$pid" 2>/dev/null; do
+    [ $SECONDS -lt $deadline ] || die "backend $i did not stop within 10 s of SIGTERM"
+    sleep 0.05
+  done
+  wait "$pid" || die "backend $i exited with an error: $(cat "$log")"
+  unset "BACKEND_PID[$i]"
+  COUNTERS="$(sed -n 's/^pssst serve: stopped; //p' "$log" | tail -n 1)"
+  [ -n "$COUNTERS" ] || die "backend $i printed no counters when stopped: $(cat "$log")"
+}
+
+# counter LINE NAME: the value of NAME=... in a counters line (0 if absent).
+counter() {
+  local v
+  v="$(tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p")"
+  echo "${v:-0}"
+}
+
+# Counters other than received/answered (drops, send failures, no reply).
+bad_counters() {
+  tr ' ' '\n' <<<"$1" | grep -vE '^(received|answered)=' || true
+}
+
+start_nginx() {
+  local module backends="" i
+  module="$(stream_module_line)" || die "nginx has no stream module"
+  for i in $(seq 1 "$BACKENDS"); do
+    backends+="        server 127.0.0.1:$((BASE_PORT + i)) max_fails=3 fail_timeout=2s;"$'\n'
+  done
+  awk -v prefix="$WORK" -v module="$module" -v listen="127.0.0.1:$BASE_PORT" -v backends="$backends" '
+    $0 == "@BACKENDS@" { printf "%s", backends; next }
+    { gsub("@PREFIX@", prefix); gsub("@STREAM_MODULE@", module); gsub("@LISTEN@", listen); print }
+  ' "$HERE/nginx.conf.in" >"$WORK/nginx.conf"
+  nginx -t -q -p "$WORK" -e "$WORK/error.log" -c "$WORK/nginx.conf" \
+    || die "nginx rejects the generated config $WORK/nginx.conf"
+  nginx -p "$WORK" -e "$WORK/error.log" -c "$WORK/nginx.conf" &
+  NGINX_PID=$!
+  local deadline=$((SECONDS + 10))
+  until udp_port_in_use "$BASE_PORT"; do
+    kill -0 "$NGINX_PID" 2>/dev/null || die "nginx exited at start: $(tail -n 5 "$WORK/error.log")"
+    [ $SECONDS -lt $deadline ] || die "nginx did not listen within 10 s"
+    sleep 0.05
+  done
+}
+
+stop_nginx() {
+  kill -TERM "$NGINX_PID" 2>/dev/null || die "nginx was not running any more"
+  wait "$NGINX_PID" 2>/dev/null || true
+  NGINX_PID=""
+}
+
+# bench NAME ADDR [ARGS...]: `pssst bench` (every reply checked against the
+# echo, non-zero exit if any transaction failed), output in $WORK/NAME.out.
+# Run in the foreground, or as `bench_exec ... &`: then $! is the bench's
+# own `timeout` process, which cleanup can stop.
+bench_exec() {
+  local name=$1 addr=$2
+  shift 2
+  exec timeout 120 "$PSSST" bench --server "$addr" --server-key "$SERVER_PUBLIC" "$@" \
+    >"$WORK/$name.out" 2>"$WORK/$name.err"
+}
+bench() { (bench_exec "$@"); }
+bench_ok() { awk '$1 == "transactions" { print $2 }' "$WORK/$1.out"; }
+bench_retx() { sed -n 's/.* \([0-9][0-9]*\) retransmissions$/\1/p' "$WORK/$1.out"; }
+bench_tps() { awk '$1 == "throughput" { gsub(",", "", $2); print $2 }' "$WORK/$1.out"; }
+bench_check() {
+  local name=$1 expect=$2 ok
+  ok="$(bench_ok "$name")"
+  [ "$ok" = "$expect" ] || die "$name: $ok of $expect transactions ok: $(cat "$WORK/$name.out" "$WORK/$name.err")"
+}
+
+# ----------------------------------------------------------------- main ----
+
+ensure_nginx
+say "$(nginx -v 2>&1), stream module: $(stream_module_line)"
+mkdir -p "$PSSST_CACHE"
+WORK="$(mktemp -d "$PSSST_CACHE/scale-out.XXXXXX")"
+pick_ports
+LB="127.0.0.1:$BASE_PORT"
+
+SERVER_PUBLIC="$("$PSSST" keygen "$WORK/server.key")"
+"$PSSST" keygen "$WORK/client.key" >/dev/null
+say "one server key shared by $BACKENDS backends (public $SERVER_PUBLIC); nothing else shared"
+
+for i in $(seq 1 "$BACKENDS"); do start_backend "$i"; done
+start_nginx
+say "nginx on $LB -> backends 127.0.0.1:$((BASE_PORT + 1))..$((BASE_PORT + BACKENDS))"
+
+reply="$(timeout 10 "$PSSST" send --server "$LB" --server-key "$SERVER_PUBLIC" "hello through nginx")" \
+  || die "no reply through nginx"
+[ "$reply" = "hello through nginx" ] || die "wrong reply through nginx: $reply"
+
+# 1. Fairness --------------------------------------------------------------
+say "1. fairness: $REQUESTS anonymous + $REQUESTS client-authenticated transactions through nginx"
+bench_exec fair-anon "$LB" --requests "$REQUESTS" --concurrency 4 &
+anon=$!
+bench_exec fair-auth "$LB" --requests "$REQUESTS" --concurrency 4 --key "$WORK/client.key" &
+auth=$!
+wait "$anon" || die "anonymous load through nginx failed: $(cat "$WORK/fair-anon.out" "$WORK/fair-anon.err")"
+wait "$auth" || die "client-authenticated load through nginx failed: $(cat "$WORK/fair-auth.out" "$WORK/fair-auth.err")"
+bench_check fair-anon "$REQUESTS"
+bench_check fair-auth "$REQUESTS"
+retx=$(( $(bench_retx fair-anon) + $(bench_retx fair-auth) ))
+transactions=$((2 * REQUESTS))
+say "   all $transactions replies verified ($retx retransmissions)"
+
+total=0
+declare -A ANSWERED=()
+for i in $(seq 1 "$BACKENDS"); do
+  stop_backend "$i"
+  line="$COUNTERS"
+  bad="$(bad_counters "$line")"
+  [ -z "$bad" ] || die "backend $i dropped or failed packets: $line"
+  ANSWERED[$i]="$(counter "$line" answered)"
+  [ "$(counter "$line" received)" = "${ANSWERED[$i]}" ] || die "backend $i: received != answered: $line"
+  total=$((total + ANSWERED[$i]))
+done
+# The probe through nginx above is one more; retransmissions may be answered twice.
+{ [ "$total" -ge $((transactions + 1)) ] && [ "$total" -le $((transactions + 1 + retx)) ]; } \
+  || die "backends answered $total, expected $((transactions + 1)) (+ up to $retx retransmissions)"
+shares=""
+for i in $(seq 1 "$BACKENDS"); do
+  pct=$((100 * ANSWERED[$i] / total))
+  shares+=" backend$i=${ANSWERED[$i]} ($pct%)"
+  [ $((100 * ANSWERED[$i])) -ge $((FAIR_SHARE_PERCENT * total)) ] \
+    || die "backend $i answered ${ANSWERED[$i]} of $total, under the fair-share bound of $FAIR_SHARE_PERCENT%;" \
+           "nginx: $(grep -v '\[notice\]' "$WORK/error.log" | tail -n 5)"
+done
+say "   answered:$shares; total $total; bound: each >= $FAIR_SHARE_PERCENT% of the total: ok"
+
+# Stateless: the pool restarts from nothing but the key file.
+for i in $(seq 1 "$BACKENDS"); do start_backend "$i"; done
+
+# 2. Throughput ------------------------------------------------------------
+ROUNDS=3
+say "2. throughput (anonymous, 64-byte messages, 8 clients, $ROUNDS alternated rounds of ${BENCH_SECONDS} s)"
+DIRECT="127.0.0.1:$((BASE_PORT + 1))"
+direct_tps=()
+lb_tps=()
+for round in $(seq 1 "$ROUNDS"); do
+  bench "direct-$round" "$DIRECT" --requests 10000000 --duration "$BENCH_SECONDS" --concurrency 8 \
+    || die "direct bench failed: $(cat "$WORK/direct-$round.out" "$WORK/direct-$round.err")"
+  direct_tps+=("$(bench_tps "direct-$round")")
+  bench "nginx-$round" "$LB" --requests 10000000 --duration "$BENCH_SECONDS" --concurrency 8 \
+    || die "bench through nginx failed: $(cat "$WORK/nginx-$round.out" "$WORK/nginx-$round.err")"
+  lb_tps+=("$(bench_tps "nginx-$round")")
+done
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+DIRECT_TPS="$(median "${direct_tps[@]}")"
+LB_TPS="$(median "${lb_tps[@]}")"
+say "   direct to one backend:     median $DIRECT_TPS transactions/s (rounds: ${direct_tps[*]})"
+say "   through nginx, $BACKENDS backends: median $LB_TPS transactions/s (rounds: ${lb_tps[*]})"
+say "   ($(nproc) cores shared by the clients, nginx and the backends; not asserted)"
+for i in $(seq 1 "$BACKENDS"); do stop_backend "$i"; done
+
+# 3. Failover --------------------------------------------------------------
+# failover kill|hang: a fresh pool, anonymous and client-authenticated load
+# through nginx for FAILOVER_SECONDS, and at FAULT_AT one backend is
+#   kill: killed (SIGKILL): its port answers ICMP "port unreachable";
+#   hang: stopped (SIGSTOP), resumed after the load: datagrams to it vanish
+#         without an error, like a hung or unreachable host.
+# No transaction may fail; the survivors carry the load.
+# Long enough for FAILOVER_TRANSACTIONS at the rate phase 1 saw through
+# nginx (this machine is shared, and its speed varies a lot): 4 to 30 s.
+FAILOVER_TRANSACTIONS=8000
+fair_seconds="$(cat "$WORK/fair-anon.out" "$WORK/fair-auth.out" \
+  | sed -n 's/^throughput .* over \([0-9.]*\) s$/\1/p' | sort -n | tail -n 1)"
+FAILOVER_SECONDS="$(awk -v t="$fair_seconds" -v n="$transactions" -v want="$FAILOVER_TRANSACTIONS" \
+  'BEGIN { s = (t > 0 ? want * t / n : 4); s = int(s + 0.999); if (s < 4) s = 4; if (s > 30) s = 30; print s }')"
+FAULT_AT="$(awk -v s="$FAILOVER_SECONDS" 'BEGIN { print s / 4 }')"
+failover() {
+  local mode=$1 victim name ok retx failed down i line survivors="" carried=0
+  case "$mode" in
+    kill) victim=$BACKENDS ;;
+    hang) victim=2 ;;
+  esac
+  # A fresh pool, and a fresh nginx: nginx would keep a backend that failed
+  # in the previous run out of the rotation for fail_timeout.
+  stop_nginx
+  for i in $(seq 1 "$BACKENDS"); do start_backend "$i"; done
+  start_nginx
+  local log_start
+  log_start="$(wc -l <"$WORK/error.log")"
+  say "3$2. failover ($mode): load through nginx for ${FAILOVER_SECONDS} s, backend $victim $([ "$mode" = kill ] && echo killed || echo hung) at ${FAULT_AT} s"
+  bench_exec "$mode-anon" "$LB" --requests 10000000 --duration "$FAILOVER_SECONDS" --concurrency 4 &
+  local anon=$!
+  bench_exec "$mode-auth" "$LB" --requests 10000000 --duration "$FAILOVER_SECONDS" --concurrency 4 --key "$WORK/client.key" &
+  local auth=$!
+  sleep "$FAULT_AT"
+  { kill -0 "$anon" && kill -0 "$auth"; } 2>/dev/null || die "the load ended before the fault"
+  if [ "$mode" = kill ]; then
+    kill -KILL "${BACKEND_PID[$victim]}"
+    wait "${BACKEND_PID[$victim]}" 2>/dev/null || true
+    unset "BACKEND_PID[$victim]"
+  else
+    kill -STOP "${BACKEND_PID[$victim]}"
+  fi
+  wait "$anon" || die "anonymous load failed ($mode): $(cat "$WORK/$mode-anon.out" "$WORK/$mode-anon.err")"
+  wait "$auth" || die "client-authenticated load failed ($mode): $(cat "$WORK/$mode-auth.out" "$WORK/$mode-auth.err")"
+  [ "$mode" = hang ] && kill -CONT "${BACKEND_PID[$victim]}"
+  for name in "$mode-anon" "$mode-auth"; do
+    grep -q ' 0 failed' "$WORK/$name.out" || die "$name: transactions failed: $(cat "$WORK/$name.out")"
+  done
+  ok=$(( $(bench_ok "$mode-anon") + $(bench_ok "$mode-auth") ))
+  retx=$(( $(bench_retx "$mode-anon") + $(bench_retx "$mode-auth") ))
+  [ "$ok" -ge 3000 ] || die "only $ok transactions in the $mode run: not several thousand"
+  local upstream="upstream: \"127.0.0.1:$((BASE_PORT + victim))\""
+  tail -n +"$((log_start + 1))" "$WORK/error.log" >"$WORK/error.log.$mode"
+  failed="$(grep '\[error\]' "$WORK/error.log.$mode" | grep -cF "$upstream" || true)"
+  down="$(grep 'temporarily disabled' "$WORK/error.log.$mode" | grep -cF "$upstream" || true)"
+  [ "$down" -ge 1 ] || die "$mode: nginx never took backend $victim out: the fault did not hit the load"
+  for i in $(seq 1 "$BACKENDS"); do
+    [ -n "${BACKEND_PID[$i]:-}" ] || continue
+    stop_backend "$i"
+    line="$COUNTERS"
+    if [ "$i" = "$victim" ]; then
+      # It answered a third of the load until it hung (plus what was
+      # queued when it resumed): the fault hit a backend in use.
+      [ "$(counter "$line" answered)" -ge 100 ] \
+        || die "$mode: backend $i answered only $(counter "$line" answered) before it hung"
+      survivors+=" backend$i(hung)=$(counter "$line" answered)"
+      continue
+    fi
+    bad="$(bad_counters "$line")"
+    [ -z "$bad" ] || die "surviving backend $i dropped or failed packets: $line"
+    survivors+=" backend$i=$(counter "$line" answered)"
+    carried=$((carried + $(counter "$line" answered)))
+  done
+  # The fault comes a quarter of the way in: before it the victim had a
+  # third of the load, after it none, so the others carry well over half.
+  [ $((2 * carried)) -gt "$ok" ] || die "$mode: the other backends answered only $carried of $ok"
+  say "   $ok transactions (anonymous + client-authenticated), 0 failed, $retx retransmissions;" \
+      "nginx: $failed sessions to backend $victim failed, $down times taken out of the rotation"
+  say "   answered:$survivors"
+}
+failover kill a
+failover hang b
+
+STATUS=0
+say "PASS"
