@@ -67,7 +67,11 @@ struct ServeArgs {
     #[arg(long, default_value_t = 0)]
     workers: usize,
     /// Answer with this shell command's stdout (message on stdin;
-    /// PSSST_CLIENT_KEY and PSSST_PEER in its environment) instead of echoing
+    /// PSSST_CLIENT_KEY and PSSST_PEER in its environment) instead of echoing.
+    /// The output should depend only on the request: a retry reuses the
+    /// request's AES-GCM key and nonce, and the reply cache is per process,
+    /// so in a pool of servers a command whose output varies can answer one
+    /// request twice with different bytes (nonce reuse)
     #[arg(long, value_name = "CMD")]
     exec: Option<String>,
     /// Seconds a command may run before it is killed (no reply)
