@@ -11,10 +11,13 @@
 #      alternated, in the same run; printed, not asserted.
 #   3. failover, on a fresh pool and nginx each time: anonymous and
 #      client-authenticated load through nginx while one backend is
-#      a. killed (SIGKILL: its port answers ICMP "port unreachable"), or
+#      a. killed (SIGKILL: its port answers ICMP "port unreachable") once
+#         its live counters (`pssst serve --stats-file`) show it answered
+#         KILL_AFTER_ANSWERED requests, or
 #      b. hung (SIGSTOP: datagrams to it vanish, like an unreachable host);
 #      no transaction may fail (client retransmissions reach the others),
-#      nginx must have seen the fault, the others carry the load.
+#      nginx must have seen the fault, the others carry the load; the
+#      killed backend's last snapshot shows the traffic it answered.
 #
 # Needs: $PSSST (the pssst binary), nginx with the stream module (installed
 # from Debian's packages if missing, see ensure_nginx). Every process it
@@ -34,6 +37,8 @@ REQUESTS="${SCALE_OUT_REQUESTS:-3000}"   # per kind: anonymous, client-authentic
 FAIR_SHARE_PERCENT=25                    # round robin over 3 gives 33.3 %
 BENCH_SECONDS=2                          # per throughput round
 BACKENDS=3
+KILL_AFTER_ANSWERED=200                  # 3a: the victim is killed after this many answers
+STATS_INTERVAL_MS=100                    # backends rewrite their stats files this often
 
 say() { echo "scale-out: $*"; }
 die() { echo "scale-out: FAIL: $*" >&2; exit 1; }
@@ -156,11 +161,14 @@ pick_ports() {
   die "no free UDP ports on 127.0.0.1"
 }
 
-# start_backend I: `pssst serve` on 127.0.0.1:BASE_PORT+I, sharing the key.
+# start_backend I: `pssst serve` on 127.0.0.1:BASE_PORT+I, sharing the key,
+# its live counters in $WORK/backend-I.stats (see stats_now).
 start_backend() {
   local i=$1 log="$WORK/backend-$1.log"
   : >"$log"
-  "$PSSST" serve --key "$WORK/server.key" --listen "127.0.0.1:$((BASE_PORT + i))" >"$log" 2>&1 &
+  rm -f "$WORK/backend-$i.stats"
+  "$PSSST" serve --key "$WORK/server.key" --listen "127.0.0.1:$((BASE_PORT + i))" \
+    --stats-file "$WORK/backend-$i.stats" --stats-interval-ms "$STATS_INTERVAL_MS" >"$log" 2>&1 &
   BACKEND_PID[$i]=$!
   local deadline=$((SECONDS + 10))
   until grep -q 'listening on' "$log"; do
@@ -185,6 +193,20 @@ stop_backend() {
   unset "BACKEND_PID[$i]"
   COUNTERS="$(sed -n 's/^pssst serve: stopped; //p' "$log" | tail -n 1)"
   [ -n "$COUNTERS" ] || die "backend $i printed no counters when stopped: $(cat "$log")"
+  # Its stats file was rewritten once more at shutdown: the same counters.
+  [ "$(stats_now "$i")" = "$COUNTERS" ] \
+    || die "backend $i: stats file '$(stats_now "$i")' != stopped line '$COUNTERS'"
+}
+
+# stats_now I: backend I's counters line ("received=N answered=N ..."), as
+# its --stats-file last showed them (written at start, every
+# STATS_INTERVAL_MS, at shutdown; replaced by rename, so never partial).
+# Still readable after the backend was killed: its last snapshot.
+stats_now() {
+  local line
+  line="$(cat "$WORK/backend-$1.stats" 2>/dev/null)" || die "backend $1 has no stats file"
+  [[ "$line" == received=* ]] || die "backend $1: unexpected stats file '$line'"
+  echo "$line"
 }
 
 # counter LINE NAME: the value of NAME=... in a counters line (0 if absent).
@@ -347,7 +369,7 @@ FAILOVER_SECONDS="$(awk -v t="$fair_seconds" -v n="$transactions" -v want="$FAIL
   'BEGIN { s = (t > 0 ? want * t / n : 4); s = int(s + 0.999); if (s < 4) s = 4; if (s > 30) s = 30; print s }')"
 FAULT_AT="$(awk -v s="$FAILOVER_SECONDS" 'BEGIN { print s / 4 }')"
 failover() {
-  local mode=$1 victim name ok retx failed down i line survivors="" carried=0
+  local mode=$1 victim name ok retx failed down i line survivors="" carried=0 victim_line="" polls
   case "$mode" in
     kill) victim=$BACKENDS ;;
     hang) victim=2 ;;
@@ -359,12 +381,30 @@ failover() {
   start_nginx
   local log_start
   log_start="$(wc -l <"$WORK/error.log")"
-  say "3$2. failover ($mode): load through nginx for ${FAILOVER_SECONDS} s, backend $victim $([ "$mode" = kill ] && echo killed || echo hung) at ${FAULT_AT} s"
+  if [ "$mode" = kill ]; then
+    say "3$2. failover ($mode): load through nginx for ${FAILOVER_SECONDS} s, backend $victim killed once it answered $KILL_AFTER_ANSWERED"
+  else
+    say "3$2. failover ($mode): load through nginx for ${FAILOVER_SECONDS} s, backend $victim hung at ${FAULT_AT} s"
+  fi
   bench_exec "$mode-anon" "$LB" --requests 10000000 --duration "$FAILOVER_SECONDS" --concurrency 4 &
   local anon=$!
   bench_exec "$mode-auth" "$LB" --requests 10000000 --duration "$FAILOVER_SECONDS" --concurrency 4 --key "$WORK/client.key" &
   local auth=$!
-  sleep "$FAULT_AT"
+  if [ "$mode" = kill ]; then
+    # Poll its live counters, every 0.05 s for at most half the load
+    # (FAILOVER_SECONDS / 2 = 2 * FAULT_AT), until it answered enough.
+    polls="$(awk -v s="$FAILOVER_SECONDS" 'BEGIN { print int(s * 10) }')"
+    for _ in $(seq 1 "$polls"); do
+      [ "$(counter "$(stats_now "$victim")" answered)" -ge "$KILL_AFTER_ANSWERED" ] && break
+      { kill -0 "$anon" && kill -0 "$auth"; } 2>/dev/null || break
+      sleep 0.05
+    done
+    line="$(stats_now "$victim")"
+    [ "$(counter "$line" answered)" -ge "$KILL_AFTER_ANSWERED" ] \
+      || die "kill: backend $victim answered only $(counter "$line" answered) (< $KILL_AFTER_ANSWERED) in $((polls / 20)) s: $line"
+  else
+    sleep "$FAULT_AT"
+  fi
   { kill -0 "$anon" && kill -0 "$auth"; } 2>/dev/null || die "the load ended before the fault"
   if [ "$mode" = kill ]; then
     kill -KILL "${BACKEND_PID[$victim]}"
@@ -387,6 +427,16 @@ failover() {
   failed="$(grep '\[error\]' "$WORK/error.log.$mode" | grep -cF "$upstream" || true)"
   down="$(grep 'temporarily disabled' "$WORK/error.log.$mode" | grep -cF "$upstream" || true)"
   [ "$down" -ge 1 ] || die "$mode: nginx never took backend $victim out: the fault did not hit the load"
+  if [ "$mode" = kill ]; then
+    # The killed backend's last snapshot: what it answered before the kill
+    # (at most STATS_INTERVAL_MS of answers later than that are not in it).
+    victim_line="$(stats_now "$victim")"
+    [ "$(counter "$victim_line" answered)" -ge "$KILL_AFTER_ANSWERED" ] \
+      || die "kill: backend $victim's last snapshot shows $(counter "$victim_line" answered) answered: $victim_line"
+    bad="$(bad_counters "$victim_line")"
+    [ -z "$bad" ] || die "kill: backend $victim dropped or failed packets before the kill: $victim_line"
+    survivors+=" backend$victim(killed, last snapshot)=$(counter "$victim_line" answered)"
+  fi
   for i in $(seq 1 "$BACKENDS"); do
     [ -n "${BACKEND_PID[$i]:-}" ] || continue
     stop_backend "$i"
@@ -407,9 +457,21 @@ failover() {
   # The fault comes a quarter of the way in: before it the victim had a
   # third of the load, after it none, so the others carry well over half.
   [ $((2 * carried)) -gt "$ok" ] || die "$mode: the other backends answered only $carried of $ok"
+  if [ "$mode" = kill ]; then
+    # Every answer is to a datagram a client sent (a transaction or one of
+    # its retransmissions), so the counters cannot add up to more.
+    local victim_answered
+    victim_answered="$(counter "$victim_line" answered)"
+    [ $((victim_answered + carried)) -le $((ok + retx)) ] \
+      || die "kill: backends answered $victim_answered + $carried, more than the $ok transactions + $retx retransmissions sent"
+  fi
   say "   $ok transactions (anonymous + client-authenticated), 0 failed, $retx retransmissions;" \
       "nginx: $failed sessions to backend $victim failed, $down times taken out of the rotation"
   say "   answered:$survivors"
+  if [ "$mode" = kill ]; then
+    say "   backend $victim answered $(counter "$victim_line" answered) before the kill (its last snapshot);" \
+        "the survivors $carried, for $ok transactions + $retx retransmissions"
+  fi
 }
 failover kill a
 failover hang b

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
 use pssst_core::{Client, PrivateKey};
@@ -90,6 +90,21 @@ struct ServeArgs {
     /// Let replies to anonymous requests be larger than the request
     #[arg(long)]
     allow_amplification: bool,
+    /// Keep the counters in this file while running: one line,
+    /// "received=N answered=N ..." (as in the line printed at shutdown:
+    /// received and answered always, other counters when not zero),
+    /// replaced atomically (temporary file in the same directory, then
+    /// rename) every --stats-interval-ms and once more at shutdown
+    #[arg(long, value_name = "PATH")]
+    stats_file: Option<PathBuf>,
+    /// Milliseconds between two rewrites of --stats-file
+    #[arg(
+        long,
+        default_value_t = 200,
+        value_name = "MS",
+        value_parser = clap::value_parser!(u64).range(1..=3_600_000)
+    )]
+    stats_interval_ms: u64,
 }
 
 #[derive(Debug, Args)]
@@ -221,6 +236,18 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         signal_hook::flag::register(signal, Arc::clone(&stop))
             .map_err(|e| format!("cannot install a signal handler: {e}"))?;
     }
+    // The first snapshot is written before the server announces itself: a
+    // bad path is a startup error, and the file exists once it listens.
+    let mut stats_file = match &args.stats_file {
+        Some(path) => {
+            let file = StatsFile::new(path.clone())?;
+            file.write(&server.stats())
+                .map_err(|e| format!("--stats-file {}", file.describe(&e)))?;
+            Some(file)
+        }
+        None => None,
+    };
+    let interval = Duration::from_millis(args.stats_interval_ms);
     print(&format!(
         "pssst serve: listening on {} ({} workers{}), public key {}",
         server.local_addr(),
@@ -232,11 +259,81 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         },
         server.public_key()
     ))?;
+    // The stats file is written from this loop: no extra thread to stop.
+    let mut next_write = Instant::now() + interval;
     while !stop.load(Ordering::Relaxed) {
-        std::thread::sleep(Duration::from_millis(50));
+        let now = Instant::now();
+        if let Some(file) = &mut stats_file
+            && now >= next_write
+        {
+            file.update(&server.stats());
+            next_write = now + interval;
+        }
+        let nap = match stats_file {
+            Some(_) => next_write.saturating_duration_since(Instant::now()),
+            None => POLL,
+        };
+        std::thread::sleep(nap.min(POLL));
     }
     let stats = server.shutdown();
+    if let Some(file) = &mut stats_file {
+        file.update(&stats);
+    }
     print(&format!("pssst serve: stopped; {stats}"))
+}
+
+/// How often `serve` checks for SIGINT/SIGTERM.
+const POLL: Duration = Duration::from_millis(50);
+
+/// `serve --stats-file`: the counters line, replaced atomically.
+struct StatsFile {
+    path: PathBuf,
+    temp: PathBuf,
+    warned: bool,
+}
+
+impl StatsFile {
+    fn new(path: PathBuf) -> Result<StatsFile, String> {
+        let Some(name) = path.file_name() else {
+            return Err(format!("--stats-file {}: not a file name", path.display()));
+        };
+        let mut temp_name = std::ffi::OsString::from(".");
+        temp_name.push(name);
+        temp_name.push(format!(".{}.tmp", std::process::id()));
+        let temp = path.with_file_name(temp_name);
+        Ok(StatsFile {
+            path,
+            temp,
+            warned: false,
+        })
+    }
+
+    /// Writes the temporary file, then renames it over the path.
+    fn write(&self, stats: &pssst_udp::Stats) -> io::Result<()> {
+        let result = std::fs::write(&self.temp, format!("{stats}\n"))
+            .and_then(|()| std::fs::rename(&self.temp, &self.path));
+        if result.is_err() {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+        result
+    }
+
+    /// Writes; the first failure is a one-line warning, the server goes on.
+    fn update(&mut self, stats: &pssst_udp::Stats) {
+        if let Err(e) = self.write(stats)
+            && !self.warned
+        {
+            self.warned = true;
+            eprintln!(
+                "pssst serve: warning: cannot update --stats-file {} (not reported again)",
+                self.describe(&e)
+            );
+        }
+    }
+
+    fn describe(&self, e: &io::Error) -> String {
+        format!("{}: {}", self.path.display(), keys::io_reason(e))
+    }
 }
 
 fn client_for(args: &ClientArgs) -> Result<(SocketAddr, Client, ClientConfig), String> {

@@ -1,7 +1,7 @@
 //! The `pssst` binary end to end, where a shell script would be clumsy:
 //! two `compat` processes talking to each other (and a tampering relay),
-//! `serve --exec` answering retransmissions byte-identically, and a clean
-//! shutdown on SIGTERM.
+//! `serve --exec` answering retransmissions byte-identically, a clean
+//! shutdown on SIGTERM, and `serve --stats-file` read while it runs.
 
 mod common;
 
@@ -64,7 +64,7 @@ fn wait_bounded(mut child: Child) -> std::process::Output {
         thread::sleep(Duration::from_millis(10));
     }
     let _ = child.kill();
-    panic!("compat did not finish within 10 s");
+    panic!("the command did not finish within 10 s");
 }
 
 #[test]
@@ -193,4 +193,108 @@ fn serve_stops_cleanly_on_sigterm_and_prints_its_counters() {
         rest.contains("stopped; received=1 answered=0 too_short=1"),
         "{rest}"
     );
+}
+
+/// The value of `name=N` in a counters line (absent: 0).
+fn counter(line: &str, name: &str) -> u64 {
+    line.split_whitespace()
+        .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+        .map_or(0, |v| v.parse().unwrap())
+}
+
+#[test]
+fn serve_keeps_its_counters_in_the_stats_file() {
+    let dir = scratch("stats-file");
+    let (key, _) = keygen(&dir, "server.key");
+    let path = dir.join("serve.stats");
+    let server = Served::start(
+        &key,
+        &[
+            "--workers",
+            "2",
+            "--stats-file",
+            path.to_str().unwrap(),
+            "--stats-interval-ms",
+            "50",
+        ],
+    );
+    // Written before the server announces itself.
+    let first = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(first, "received=0 answered=0\n");
+
+    const SENT: u64 = 3;
+    for i in 0..SENT {
+        let out = pssst()
+            .args(["send", "--server", &server.addr.to_string()])
+            .args(["--server-key", &server.public_key.to_string()])
+            .arg(format!("message {i}"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Read while it runs, until it shows every answer (bounded: 5 s).
+    let mut line = String::new();
+    for _ in 0..500 {
+        // Replaced by rename: never missing, never half-written.
+        line = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            line.ends_with('\n') && line.lines().count() == 1,
+            "{line:?}"
+        );
+        if counter(&line, "answered") >= SENT {
+            break;
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    // (More only if a reply was late and `send` retransmitted.)
+    assert!(counter(&line, "answered") >= SENT, "{line:?}");
+    assert!(
+        counter(&line, "received") >= counter(&line, "answered"),
+        "{line:?}"
+    );
+
+    let (ok, rest) = server.terminate();
+    assert!(ok);
+    // The last snapshot, written at shutdown, is the line printed then.
+    let last = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        rest.contains(&format!("pssst serve: stopped; {last}")),
+        "{rest:?} vs {last:?}"
+    );
+    // No temporary file left behind.
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+}
+
+#[test]
+fn serve_refuses_a_stats_file_in_a_missing_directory() {
+    let dir = scratch("stats-file-bad");
+    let (key, _) = keygen(&dir, "server.key");
+    let path = dir.join("no-such-dir").join("serve.stats");
+    let child = pssst()
+        .args(["serve", "--listen", "127.0.0.1:0", "--key"])
+        .arg(&key)
+        .arg("--stats-file")
+        .arg(&path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = wait_bounded(child);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "it must not announce itself");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("error: --stats-file ") && stderr.contains("No such file"),
+        "{stderr}"
+    );
+    assert!(!dir.join("no-such-dir").exists());
 }
