@@ -65,6 +65,9 @@ echo "--- lints and library/CLI tests"
 cargo fmt -p pssst-udp -p pssst-cli -- --check
 cargo clippy -p pssst-udp -p pssst-cli --all-targets -- -D warnings
 cargo test --release -p pssst-udp -p pssst-cli
+# The async client (feature `tokio`, off by default).
+cargo clippy -p pssst-udp --all-targets --features tokio -- -D warnings
+cargo test -p pssst-udp --features tokio
 
 echo "--- keygen / pubkey"
 pub="$("$PSSST" keygen "$WORK/server.key")"

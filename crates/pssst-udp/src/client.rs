@@ -6,7 +6,7 @@ use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
-use pssst_core::Client;
+use pssst_core::{Client, ClientReplyHandler};
 
 use crate::MAX_DATAGRAM;
 
@@ -143,8 +143,7 @@ impl UdpClient {
 
     /// The largest message one request can carry.
     pub fn max_message_len(&self) -> usize {
-        let overhead = self.client.request_len(0).unwrap_or(MAX_DATAGRAM);
-        MAX_DATAGRAM.saturating_sub(overhead)
+        max_message_len(&self.client)
     }
 
     /// Sends `message`, returns the reply.
@@ -154,33 +153,9 @@ impl UdpClient {
 
     /// Sends `message`, returns the reply with how it went.
     pub fn transact(&mut self, message: &[u8]) -> Result<Transaction, ClientError> {
-        if message.len() > self.max_message_len() {
-            return Err(ClientError::MessageTooLarge {
-                max: self.max_message_len(),
-            });
-        }
-        let needed = self
-            .client
-            .request_len(message.len())
-            .map_err(ClientError::Pssst)?;
-        if self.packet.len() < needed {
-            self.packet.resize(needed, 0);
-        }
-        let (len, mut handler) = self
-            .client
-            .pack_request_into(message, &mut self.packet)
-            .map_err(ClientError::Pssst)?;
-        let start = Instant::now();
-        let mut wait = self.config.timeout;
-        let mut ignored = 0u32;
-        for attempt in 1..=self.config.retries.saturating_add(1) {
-            match self.socket.send(&self.packet[..len]) {
-                Ok(_) => {}
-                // An ICMP error from an earlier send: this one may still go.
-                Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(ClientError::Io(e)),
-            }
+        let mut exchange = Exchange::start(&self.client, self.config, message, &mut self.packet)?;
+        while let Some(wait) = exchange.next_attempt() {
+            sent(self.socket.send(exchange.packet(&self.packet)))?;
             let deadline = Instant::now() + wait;
             loop {
                 let remaining = deadline.saturating_duration_since(Instant::now());
@@ -188,33 +163,139 @@ impl UdpClient {
                     break;
                 }
                 self.socket.set_read_timeout(Some(remaining))?;
-                let received = match self.socket.recv(&mut self.buffer) {
-                    Ok(n) => n,
-                    Err(e) => match e.kind() {
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => break,
-                        // Interrupted, or the server port was closed (ICMP):
-                        // keep waiting out this attempt.
-                        io::ErrorKind::Interrupted | io::ErrorKind::ConnectionRefused => continue,
-                        _ => return Err(ClientError::Io(e)),
-                    },
-                };
-                match handler.unpack_reply_in_place(&mut self.buffer[..received]) {
-                    Ok(reply) => {
-                        return Ok(Transaction {
-                            reply: reply.to_vec(),
-                            attempts: attempt,
-                            ignored,
-                            elapsed: start.elapsed(),
-                        });
+                match self.socket.recv(&mut self.buffer) {
+                    Ok(n) => {
+                        if let Some(done) = exchange.receive(&mut self.buffer[..n]) {
+                            return Ok(done);
+                        }
                     }
-                    Err(_) => ignored = ignored.saturating_add(1),
+                    Err(e) => {
+                        if !keep_waiting(e)? {
+                            break;
+                        }
+                    }
                 }
             }
-            wait = (wait * 2).min(self.config.max_timeout.max(self.config.timeout));
         }
-        Err(ClientError::TimedOut {
-            attempts: self.config.retries.saturating_add(1),
-            ignored,
+        Err(exchange.timed_out())
+    }
+}
+
+/// The largest message one request from `client` can carry.
+pub(crate) fn max_message_len(client: &Client) -> usize {
+    let overhead = client.request_len(0).unwrap_or(MAX_DATAGRAM);
+    MAX_DATAGRAM.saturating_sub(overhead)
+}
+
+/// Whether a send went out, as far as retrying is concerned.
+pub(crate) fn sent(result: io::Result<usize>) -> Result<(), ClientError> {
+    match result {
+        Ok(_) => Ok(()),
+        // An ICMP error from an earlier send: this one may still go.
+        Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(()),
+        Err(e) => Err(ClientError::Io(e)),
+    }
+}
+
+/// After a failed receive: keep waiting out this attempt (`true`), end it
+/// (`false`, the wait is over), or fail.
+pub(crate) fn keep_waiting(e: io::Error) -> Result<bool, ClientError> {
+    match e.kind() {
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Ok(false),
+        // Interrupted, or the server port was closed (ICMP).
+        io::ErrorKind::Interrupted | io::ErrorKind::ConnectionRefused => Ok(true),
+        _ => Err(ClientError::Io(e)),
+    }
+}
+
+/// One transaction without its I/O, shared by the blocking and async
+/// clients: the packed request, the retry schedule, and telling the reply
+/// from datagrams to ignore.
+pub(crate) struct Exchange {
+    handler: ClientReplyHandler,
+    len: usize,
+    start: Instant,
+    attempts: u32,
+    made: u32,
+    wait: Duration,
+    max_wait: Duration,
+    ignored: u32,
+}
+
+impl Exchange {
+    /// Packs `message` into `packet` (grown as needed, reused across calls).
+    pub(crate) fn start(
+        client: &Client,
+        config: ClientConfig,
+        message: &[u8],
+        packet: &mut Vec<u8>,
+    ) -> Result<Exchange, ClientError> {
+        let max = max_message_len(client);
+        if message.len() > max {
+            return Err(ClientError::MessageTooLarge { max });
+        }
+        let needed = client
+            .request_len(message.len())
+            .map_err(ClientError::Pssst)?;
+        if packet.len() < needed {
+            packet.resize(needed, 0);
+        }
+        let (len, handler) = client
+            .pack_request_into(message, packet)
+            .map_err(ClientError::Pssst)?;
+        Ok(Exchange {
+            handler,
+            len,
+            start: Instant::now(),
+            attempts: config.retries.saturating_add(1),
+            made: 0,
+            wait: config.timeout,
+            max_wait: config.max_timeout.max(config.timeout),
+            ignored: 0,
         })
+    }
+
+    /// The request to (re)send: the same bytes every attempt.
+    pub(crate) fn packet<'p>(&self, packet: &'p [u8]) -> &'p [u8] {
+        &packet[..self.len]
+    }
+
+    /// Starts the next attempt and returns how long it waits for the reply
+    /// (doubling each time, up to the maximum); `None` once all are made.
+    pub(crate) fn next_attempt(&mut self) -> Option<Duration> {
+        if self.made >= self.attempts {
+            return None;
+        }
+        if self.made > 0 {
+            self.wait = self.wait.saturating_mul(2).min(self.max_wait);
+        }
+        self.made += 1;
+        Some(self.wait)
+    }
+
+    /// The transaction if `datagram` is the reply; otherwise it is counted
+    /// as ignored and the wait goes on.
+    pub(crate) fn receive(&mut self, datagram: &mut [u8]) -> Option<Transaction> {
+        match self.handler.unpack_reply_in_place(datagram) {
+            Ok(reply) => Some(Transaction {
+                reply: reply.to_vec(),
+                attempts: self.made,
+                ignored: self.ignored,
+                elapsed: self.start.elapsed(),
+            }),
+            Err(_) => {
+                self.ignored = self.ignored.saturating_add(1);
+                None
+            }
+        }
+    }
+
+    /// The error once every attempt went unanswered.
+    pub(crate) fn timed_out(&self) -> ClientError {
+        ClientError::TimedOut {
+            attempts: self.attempts,
+            ignored: self.ignored,
+        }
     }
 }

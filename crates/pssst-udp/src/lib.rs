@@ -14,6 +14,8 @@
 //! - [`UdpClient`]: blocking; sends a request and retransmits the same
 //!   packet until the reply arrives, ignoring anything that is not the
 //!   reply (forged, stale, for another request).
+//! - `AsyncUdpClient` (feature `tokio`): the same client on tokio, with the
+//!   same configuration, retries, errors and results.
 //!
 //! ```
 //! use pssst_udp::{ClientConfig, Echo, ServerConfig, UdpClient, UdpServer};
@@ -43,12 +45,16 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "tokio")]
+mod async_client;
 mod cache;
 mod client;
 mod filter;
 mod server;
 mod stats;
 
+#[cfg(feature = "tokio")]
+pub use async_client::AsyncUdpClient;
 pub use cache::ReplyCache;
 pub use client::{ClientConfig, ClientError, Transaction, UdpClient};
 pub use filter::{is_low_order, low_order_points};

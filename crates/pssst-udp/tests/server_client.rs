@@ -1,41 +1,16 @@
 //! The UDP server and client over loopback: answers, drops by reason,
 //! anti-amplification, closed service, retries, ignoring junk, shutdown.
 
-use std::net::{SocketAddr, UdpSocket};
+use std::net::UdpSocket;
 use std::time::{Duration, Instant};
 
-use pssst_core::{Client, PrivateKey, PublicKey, Server, generate_key_pair};
+use pssst_core::{Client, PrivateKey, generate_key_pair};
 use pssst_udp::{
-    ClientConfig, ClientError, Counter, Echo, Handler, Request, ServerConfig, Stats, UdpClient,
-    UdpServer,
+    ClientConfig, ClientError, Counter, Echo, Request, ServerConfig, Stats, UdpClient, UdpServer,
 };
 
-fn loopback() -> SocketAddr {
-    "127.0.0.1:0".parse().unwrap()
-}
-
-fn quick() -> ClientConfig {
-    ClientConfig {
-        timeout: Duration::from_millis(300),
-        retries: 3,
-        max_timeout: Duration::from_secs(1),
-    }
-}
-
-/// Fails fast: for requests that are expected to get no answer.
-fn impatient() -> ClientConfig {
-    ClientConfig {
-        timeout: Duration::from_millis(60),
-        retries: 1,
-        max_timeout: Duration::from_millis(60),
-    }
-}
-
-fn start<H: Handler>(config: ServerConfig, handler: H) -> (UdpServer, PublicKey) {
-    let (key, public) = generate_key_pair().unwrap();
-    let server = UdpServer::bind(loopback(), key, config, handler).unwrap();
-    (server, public)
-}
+mod common;
+use common::{FakeServer, impatient, loopback, persistent, quick, start};
 
 fn anonymous(server: &UdpServer, config: ClientConfig) -> UdpClient {
     let client = Client::new(server.public_key()).unwrap();
@@ -233,59 +208,16 @@ fn a_panicking_handler_does_not_take_the_worker_down() {
     assert_eq!(anon.request(b"fine").unwrap(), b"fine");
 }
 
-/// A hand-driven server socket, to control exactly what the client receives.
-struct FakeServer {
-    socket: UdpSocket,
-    server: Server,
-}
-
-impl FakeServer {
-    fn new() -> FakeServer {
-        let (key, _) = generate_key_pair().unwrap();
-        let socket = UdpSocket::bind(loopback()).unwrap();
-        socket
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .unwrap();
-        FakeServer {
-            socket,
-            server: Server::new(key),
-        }
-    }
-
-    fn client(&self, config: ClientConfig) -> UdpClient {
-        let client = Client::new(self.server.public_key()).unwrap();
-        UdpClient::connect(self.socket.local_addr().unwrap(), client, config).unwrap()
-    }
-
-    fn receive(&self) -> (Vec<u8>, SocketAddr) {
-        let mut buf = vec![0; 65536];
-        let (n, peer) = self.socket.recv_from(&mut buf).unwrap();
-        buf.truncate(n);
-        (buf, peer)
-    }
+fn fake_client(fake: &FakeServer, config: ClientConfig) -> UdpClient {
+    let client = Client::new(fake.public_key()).unwrap();
+    UdpClient::connect(fake.addr(), client, config).unwrap()
 }
 
 #[test]
 fn client_retransmits_the_identical_packet_until_answered() {
     let fake = FakeServer::new();
-    let mut client = fake.client(ClientConfig {
-        timeout: Duration::from_millis(50),
-        retries: 5,
-        max_timeout: Duration::from_millis(50),
-    });
-    let worker = std::thread::spawn(move || {
-        let (first, _) = fake.receive();
-        let (second, _) = fake.receive();
-        let (third, peer) = fake.receive();
-        assert_eq!(first, second);
-        assert_eq!(first, third);
-        let mut request = fake.server.unpack_request(&third).unwrap();
-        let reply = request
-            .reply_handler
-            .pack_reply(b"third time lucky")
-            .unwrap();
-        fake.socket.send_to(&reply, peer).unwrap();
-    });
+    let mut client = fake_client(&fake, persistent());
+    let worker = fake.answer_the_third_copy();
     let transaction = client.transact(b"knock knock").unwrap();
     worker.join().unwrap();
     assert_eq!(transaction.reply, b"third time lucky");
@@ -295,26 +227,8 @@ fn client_retransmits_the_identical_packet_until_answered() {
 #[test]
 fn client_ignores_junk_and_stale_replies_and_takes_the_genuine_one() {
     let fake = FakeServer::new();
-    let mut client = fake.client(quick());
-    let worker = std::thread::spawn(move || {
-        // First transaction: answered normally; its reply is kept to replay.
-        let (request, peer) = fake.receive();
-        let mut first = fake.server.unpack_request(&request).unwrap();
-        let first_reply = first.reply_handler.pack_reply(b"first").unwrap();
-        fake.socket.send_to(&first_reply, peer).unwrap();
-
-        let (request, peer) = fake.receive();
-        let mut second = fake.server.unpack_request(&request).unwrap();
-        // Junk, the request itself reflected, a stale reply, a forged one.
-        fake.socket.send_to(b"junk", peer).unwrap();
-        fake.socket.send_to(&request, peer).unwrap();
-        fake.socket.send_to(&first_reply, peer).unwrap();
-        let genuine = second.reply_handler.pack_reply(b"second").unwrap();
-        let mut forged = genuine.clone();
-        forged[40] ^= 1;
-        fake.socket.send_to(&forged, peer).unwrap();
-        fake.socket.send_to(&genuine, peer).unwrap();
-    });
+    let mut client = fake_client(&fake, quick());
+    let worker = fake.junk_before_the_genuine_reply();
     assert_eq!(client.request(b"one").unwrap(), b"first");
     let transaction = client.transact(b"two").unwrap();
     worker.join().unwrap();
@@ -326,7 +240,7 @@ fn client_ignores_junk_and_stale_replies_and_takes_the_genuine_one() {
 #[test]
 fn client_gives_up_after_its_attempts() {
     let fake = FakeServer::new();
-    let mut client = fake.client(impatient());
+    let mut client = fake_client(&fake, impatient());
     let start = Instant::now();
     let error = client.request(b"anyone?").unwrap_err();
     assert!(

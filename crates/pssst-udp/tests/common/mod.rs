@@ -1,0 +1,124 @@
+//! Helpers shared by the blocking and async client tests: configurations, a
+//! server on loopback, and a hand-driven fake server that plays scripted
+//! scenarios (retransmissions, junk before the genuine reply).
+
+use std::net::{SocketAddr, UdpSocket};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use pssst_core::{PublicKey, Server, generate_key_pair};
+use pssst_udp::{ClientConfig, Handler, ServerConfig, UdpServer};
+
+pub fn loopback() -> SocketAddr {
+    "127.0.0.1:0".parse().unwrap()
+}
+
+pub fn quick() -> ClientConfig {
+    ClientConfig {
+        timeout: Duration::from_millis(300),
+        retries: 3,
+        max_timeout: Duration::from_secs(1),
+    }
+}
+
+/// Fails fast: for requests that are expected to get no answer.
+pub fn impatient() -> ClientConfig {
+    ClientConfig {
+        timeout: Duration::from_millis(60),
+        retries: 1,
+        max_timeout: Duration::from_millis(60),
+    }
+}
+
+/// Short waits and many retries: for the retransmission scenario.
+pub fn persistent() -> ClientConfig {
+    ClientConfig {
+        timeout: Duration::from_millis(50),
+        retries: 5,
+        max_timeout: Duration::from_millis(50),
+    }
+}
+
+pub fn start<H: Handler>(config: ServerConfig, handler: H) -> (UdpServer, PublicKey) {
+    let (key, public) = generate_key_pair().unwrap();
+    let server = UdpServer::bind(loopback(), key, config, handler).unwrap();
+    (server, public)
+}
+
+/// A hand-driven server socket, to control exactly what the client receives.
+pub struct FakeServer {
+    pub socket: UdpSocket,
+    pub server: Server,
+}
+
+impl FakeServer {
+    pub fn new() -> FakeServer {
+        let (key, _) = generate_key_pair().unwrap();
+        let socket = UdpSocket::bind(loopback()).unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        FakeServer {
+            socket,
+            server: Server::new(key),
+        }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.socket.local_addr().unwrap()
+    }
+
+    pub fn public_key(&self) -> PublicKey {
+        self.server.public_key()
+    }
+
+    pub fn receive(&self) -> (Vec<u8>, SocketAddr) {
+        let mut buf = vec![0; 65536];
+        let (n, peer) = self.socket.recv_from(&mut buf).unwrap();
+        buf.truncate(n);
+        (buf, peer)
+    }
+
+    /// On a thread: receives three copies of one request (the client needs
+    /// [`persistent`] retries), checks they are identical, and answers the
+    /// third with "third time lucky".
+    pub fn answer_the_third_copy(self) -> JoinHandle<()> {
+        std::thread::spawn(move || {
+            let (first, _) = self.receive();
+            let (second, _) = self.receive();
+            let (third, peer) = self.receive();
+            assert_eq!(first, second);
+            assert_eq!(first, third);
+            let mut request = self.server.unpack_request(&third).unwrap();
+            let reply = request
+                .reply_handler
+                .pack_reply(b"third time lucky")
+                .unwrap();
+            self.socket.send_to(&reply, peer).unwrap();
+        })
+    }
+
+    /// On a thread: answers a first request with "first", then sends four
+    /// datagrams that are not the reply to the second request (junk, the
+    /// request reflected, the stale first reply, a forged reply) before the
+    /// genuine "second".
+    pub fn junk_before_the_genuine_reply(self) -> JoinHandle<()> {
+        std::thread::spawn(move || {
+            let (request, peer) = self.receive();
+            let mut first = self.server.unpack_request(&request).unwrap();
+            let first_reply = first.reply_handler.pack_reply(b"first").unwrap();
+            self.socket.send_to(&first_reply, peer).unwrap();
+
+            let (request, peer) = self.receive();
+            let mut second = self.server.unpack_request(&request).unwrap();
+            self.socket.send_to(b"junk", peer).unwrap();
+            self.socket.send_to(&request, peer).unwrap();
+            self.socket.send_to(&first_reply, peer).unwrap();
+            let genuine = second.reply_handler.pack_reply(b"second").unwrap();
+            let mut forged = genuine.clone();
+            forged[40] ^= 1;
+            self.socket.send_to(&forged, peer).unwrap();
+            self.socket.send_to(&genuine, peer).unwrap();
+        })
+    }
+}
