@@ -5,13 +5,15 @@
 //! [`UdpClient`]: crate::UdpClient
 
 use std::io;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 
 use pssst_core::Client;
 use tokio::net::UdpSocket;
 use tokio::time::{Instant, timeout_at};
 
-use crate::client::{Exchange, keep_waiting, max_message_len, sent};
+use crate::client::{
+    Exchange, RECV_BUFFER_LEN, any_local_addr, keep_waiting, max_message_len, sent,
+};
 use crate::{ClientConfig, ClientError, Transaction};
 
 /// An async PSSST-over-UDP client for one server, on tokio: the same
@@ -58,18 +60,14 @@ impl AsyncUdpClient {
         client: Client,
         config: ClientConfig,
     ) -> io::Result<Self> {
-        let local: SocketAddr = match server {
-            SocketAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
-            SocketAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
-        };
-        let socket = UdpSocket::bind(local).await?;
+        let socket = UdpSocket::bind(any_local_addr(server)).await?;
         socket.connect(server).await?;
         Ok(AsyncUdpClient {
             socket,
             client,
             config,
             packet: Vec::new(),
-            buffer: vec![0; 1 << 16],
+            buffer: vec![0; RECV_BUFFER_LEN],
         })
     }
 

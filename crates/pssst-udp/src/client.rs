@@ -118,21 +118,28 @@ pub struct UdpClient {
     buffer: Vec<u8>,
 }
 
+/// Receive buffer: room for any datagram, so none is silently truncated.
+pub(crate) const RECV_BUFFER_LEN: usize = 1 << 16;
+
+/// The wildcard address of `server`'s family, on an ephemeral port.
+pub(crate) fn any_local_addr(server: SocketAddr) -> SocketAddr {
+    match server {
+        SocketAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
+        SocketAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
+    }
+}
+
 impl UdpClient {
     /// A client bound to an ephemeral local port, connected to `server`.
     pub fn connect(server: SocketAddr, client: Client, config: ClientConfig) -> io::Result<Self> {
-        let local: SocketAddr = match server {
-            SocketAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
-            SocketAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
-        };
-        let socket = UdpSocket::bind(local)?;
+        let socket = UdpSocket::bind(any_local_addr(server))?;
         socket.connect(server)?;
         Ok(UdpClient {
             socket,
             client,
             config,
             packet: Vec::new(),
-            buffer: vec![0; 1 << 16],
+            buffer: vec![0; RECV_BUFFER_LEN],
         })
     }
 
