@@ -11,7 +11,7 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export REPO_ROOT
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$REPO_ROOT/target}"
 export PSSST_CACHE="${PSSST_CACHE:-$REPO_ROOT/.cache}"
-export PSSST_VECTORS_DIR="${PSSST_VECTORS_DIR:-$REPO_ROOT/../shared/vectors}"
+export PSSST_VECTORS_DIR="${PSSST_VECTORS_DIR:-$REPO_ROOT/tests/vectors}"
 export CARGO_TERM_COLOR=never
 mkdir -p "$PSSST_CACHE"
 cd "$REPO_ROOT"

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Cross-check the shared test vectors through a Python ``pssst`` package.
+"""Cross-check the test vectors (tests/vectors) through a Python ``pssst`` package.
 
 Known-answer cases: PSSSTServer(server_private).unpack_request(request_packet)
 gives request_plaintext (and client_public for auth cases, None otherwise) and
@@ -16,7 +16,8 @@ rejection but its class is reported, with those that escape
 PSSSTException counts. Each outcome is compared with the vector file's
 "observed" record for --observed-as (default pypssst) when one exists.
 
-Usage: vectors.py [--inject-ephemeral] [--strict] [--observed-as NAME] VECTORS_DIR
+Usage: vectors.py [--inject-ephemeral] [--strict] [--observed-as NAME] [VECTORS_DIR]
+(VECTORS_DIR defaults to the repository's tests/vectors.)
 """
 
 import argparse
@@ -25,6 +26,9 @@ import os
 import sys
 
 import pssst
+
+DEFAULT_VECTORS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                   os.pardir, os.pardir, "tests", "vectors")
 
 
 def load(path):
@@ -121,7 +125,9 @@ def main():
                         help="compare outcomes with this 'observed' record (default: pypssst; "
                              "'none' to skip)")
     parser.add_argument("--name", default=None, help="name to print for this package")
-    parser.add_argument("vectors_dir")
+    parser.add_argument("vectors_dir", nargs="?", default=DEFAULT_VECTORS_DIR,
+                        help="directory of suite1-kat.json and suite1-reject.json "
+                             "(default: the repository's tests/vectors)")
     args = parser.parse_args()
 
     name = args.name or "pssst %s (%s)" % (getattr(pssst, "__version__", "?"),

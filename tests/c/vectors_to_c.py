@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
-"""Turns ../shared/vectors/suite1-{kat,reject}.json into a C header of hex
+"""Turns tests/vectors/suite1-{kat,reject}.json into a C header of hex
 strings for the C tests (python3 stdlib only).
 
-    python3 tests/c/vectors_to_c.py VECTORS_DIR > vectors.h
+    python3 tests/c/vectors_to_c.py [VECTORS_DIR] > vectors.h
+
+VECTORS_DIR defaults to the repository's tests/vectors.
 """
 import json
 import sys
 from pathlib import Path
+
+DEFAULT_VECTORS_DIR = Path(__file__).resolve().parent.parent / "vectors"
 
 # The C translation limit for one string literal (C11 5.2.4.1).
 MAX_LITERAL = 4095
@@ -54,7 +58,9 @@ def reject_case(case):
 
 
 def main():
-    directory = Path(sys.argv[1])
+    if len(sys.argv) > 2:
+        sys.exit("usage: vectors_to_c.py [VECTORS_DIR] > vectors.h")
+    directory = Path(sys.argv[1]) if len(sys.argv) == 2 else DEFAULT_VECTORS_DIR
     kat = json.loads((directory / "suite1-kat.json").read_text())
     reject = json.loads((directory / "suite1-reject.json").read_text())
     if not kat["cases"] or not reject["cases"]:

@@ -14,8 +14,7 @@ REPO_ROOT = pathlib.Path(os.environ.get("REPO_ROOT", HERE.parent.parent))
 
 
 def _vectors_dir():
-    return pathlib.Path(os.environ.get("PSSST_VECTORS_DIR",
-                                       REPO_ROOT.parent / "shared" / "vectors"))
+    return pathlib.Path(os.environ.get("PSSST_VECTORS_DIR", REPO_ROOT / "tests" / "vectors"))
 
 
 def load_vectors(name):

@@ -5,7 +5,7 @@
 set -euo pipefail
 seconds="${1:-60}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-vectors="${PSSST_VECTORS_DIR:-$here/../../../../shared/vectors}"
+vectors="${PSSST_VECTORS_DIR:-$here/../../../tests/vectors}"
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 cd "$here"
 mkdir -p corpus/server_unpack corpus/client_reply_unpack

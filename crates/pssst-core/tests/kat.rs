@@ -1,4 +1,4 @@
-//! Every case of ../shared/vectors/suite1-kat.json, byte for byte, through
+//! Every case of tests/vectors/suite1-kat.json, byte for byte, through
 //! every API variant.
 
 mod common;

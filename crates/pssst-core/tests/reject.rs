@@ -1,4 +1,4 @@
-//! Every case of ../shared/vectors/suite1-reject.json is rejected with the
+//! Every case of tests/vectors/suite1-reject.json is rejected with the
 //! error it names, through every server API variant.
 
 mod common;

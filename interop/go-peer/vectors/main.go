@@ -1,4 +1,4 @@
-// Cross-checks the shared test vectors through gopssst (the Go reference):
+// Cross-checks the test vectors (tests/vectors) through gopssst (the Go reference):
 //
 //   - every known-answer case: the server unpacks request_packet to
 //     request_plaintext (with client_public for auth cases, none otherwise)
@@ -10,7 +10,10 @@
 //     recovered here, and is listed. Each outcome is compared with what the
 //     vector file says gopssst did ("observed").
 //
-// Usage: go-vectors VECTORS_DIR     (exit 0 only if every check passes)
+// Usage: go-vectors [VECTORS_DIR]   (exit 0 only if every check passes)
+//
+// VECTORS_DIR defaults to tests/vectors of the repository the command runs
+// in (found from the working directory upwards).
 package main
 
 import (
@@ -79,6 +82,28 @@ func load(path string, into interface{}) {
 	if err := json.Unmarshal(doc.Cases, into); err != nil {
 		fmt.Fprintf(os.Stderr, "go-vectors: %s cases: %v\n", path, err)
 		os.Exit(2)
+	}
+}
+
+// defaultVectorsDir is tests/vectors in the working directory or the nearest
+// parent that has one: the repository's own copy.
+func defaultVectorsDir() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "go-vectors: %v\n", err)
+		os.Exit(2)
+	}
+	for {
+		candidate := filepath.Join(dir, "tests", "vectors")
+		if _, err := os.Stat(filepath.Join(candidate, "suite1-kat.json")); err == nil {
+			return candidate
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			fmt.Fprintln(os.Stderr, "go-vectors: no tests/vectors/suite1-kat.json here or above; give VECTORS_DIR")
+			os.Exit(2)
+		}
+		dir = parent
 	}
 }
 
@@ -175,11 +200,16 @@ func checkKAT(c katCase) error {
 }
 
 func main() {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: go-vectors VECTORS_DIR")
+	var dir string
+	switch len(os.Args) {
+	case 1:
+		dir = defaultVectorsDir()
+	case 2:
+		dir = os.Args[1]
+	default:
+		fmt.Fprintln(os.Stderr, "usage: go-vectors [VECTORS_DIR]")
 		os.Exit(2)
 	}
-	dir := os.Args[1]
 	var kats []katCase
 	var rejects []rejectCase
 	load(filepath.Join(dir, "suite1-kat.json"), &kats)

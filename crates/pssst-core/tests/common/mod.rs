@@ -7,14 +7,12 @@ use std::path::PathBuf;
 use rand_core::{TryCryptoRng, TryRng};
 use serde_json::Value;
 
-/// `../shared/vectors` beside the repository, or `$PSSST_VECTORS_DIR`.
+/// The repository's `tests/vectors`, or `$PSSST_VECTORS_DIR` if set.
 /// A missing file fails the test loudly: the vectors are not optional.
 pub fn load_vectors(name: &str) -> Value {
     let dir = std::env::var_os("PSSST_VECTORS_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors")
-        });
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors"));
     let path = dir.join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
