@@ -8,13 +8,10 @@
 set -uo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export REPO_ROOT
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$REPO_ROOT/target}"
-export PSSST_CACHE="${PSSST_CACHE:-$REPO_ROOT/.cache}"
-export PSSST_VECTORS_DIR="${PSSST_VECTORS_DIR:-$REPO_ROOT/tests/vectors}"
+# REPO_ROOT, CARGO_TARGET_DIR, PSSST_CACHE, PSSST_VECTORS_DIR (defaults:
+# target/, .cache/, tests/vectors/), exported for every leg.
+source "$REPO_ROOT/tests/legs/lib.sh"
 export CARGO_TERM_COLOR=never
-mkdir -p "$PSSST_CACHE"
-cd "$REPO_ROOT"
 
 if [ ! -f "$PSSST_VECTORS_DIR/suite1-kat.json" ]; then
   echo "FATAL: test vectors not found in $PSSST_VECTORS_DIR (set PSSST_VECTORS_DIR)" >&2
@@ -25,7 +22,7 @@ passed=0
 failed=0
 failed_legs=()
 start_all=$SECONDS
-for leg in tests/legs/*.sh; do
+for leg in tests/legs/[0-9]*.sh; do   # lib.sh is sourced by the legs
   name="$(basename "$leg" .sh)"
   if [ $# -gt 0 ]; then
     selected=0

@@ -4,7 +4,7 @@
 # the pkg-config line and runs, and the C tests in tests/c/ pass under
 # AddressSanitizer+UBSan and under valgrind.
 set -euo pipefail
-cd "$REPO_ROOT"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 fail() { echo "FATAL: $*" >&2; exit 1; }
 step() { echo "--- $*"; }

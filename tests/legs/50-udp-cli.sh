@@ -3,7 +3,7 @@
 # loopback, error paths, and a soak (valid clients during a junk flood, the
 # server's memory watched). Loopback only; every wait is bounded.
 set -euo pipefail
-cd "$REPO_ROOT"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 cargo build --release -p pssst-cli
 PSSST="$CARGO_TARGET_DIR/release/pssst"

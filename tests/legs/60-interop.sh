@@ -12,7 +12,7 @@
 # PSSST_VECTORS_DIR. Optional: INTEROP_RUNS (default 3), INTEROP_TIMEOUT
 # (seconds per run, default 30).
 set -euo pipefail
-cd "$REPO_ROOT"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 work="$PSSST_CACHE/interop"
 bin="$work/bin"

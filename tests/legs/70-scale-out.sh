@@ -5,6 +5,6 @@
 # is killed or hangs, and tx/s through nginx vs direct. See
 # tests/scale-out/run.sh and the README's "Scaling out".
 set -euo pipefail
-cd "$REPO_ROOT"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cargo build --release -p pssst-cli
 PSSST="$CARGO_TARGET_DIR/release/pssst" timeout 600 tests/scale-out/run.sh
