@@ -5,40 +5,41 @@
 //! client's authenticated public key in hex (empty for anonymous requests)
 //! and `PSSST_PEER` the source address (unauthenticated).
 //!
+//! Each command runs in a process group of its own. At the deadline, or as
+//! soon as its output is longer than the reply the server may send, the
+//! whole group is killed, the worker stops reading its pipes, and every
+//! process of the group is reaped: `serve` is the child subreaper of its
+//! commands, so their orphaned children are its own to reap. A command that
+//! leaves its process group (`setsid`) is not followed. Each worker runs
+//! one command at a time, so at most `--workers` run at once.
+//!
 //! A command's output may differ between runs, but a retransmitted request
-//! is answered under the same AES-GCM key and nonce, so its reply must be
-//! byte-identical: answers are remembered in a bounded, time-limited
-//! [`ReplyCache`] keyed by the request's DH parameter (see its docs for the
-//! trade-off).
+//! is answered under the same AES-GCM key and nonce, so `serve --exec`
+//! turns on the server's reply cache (see pssst-udp).
 
-use std::io::{Read, Write};
-use std::process::{Command, Stdio};
-use std::thread;
+use std::io::{self, ErrorKind, Read, Write};
+use std::os::unix::process::CommandExt;
+use std::process::{ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use pssst_udp::{Handler, MAX_DATAGRAM, ReplyCache, Request};
+use pssst_udp::{Handler, MAX_DATAGRAM, Request};
+use rustix::event::{PollFd, PollFlags, Timespec, poll};
+use rustix::process::{
+    Pid, Signal, WaitId, WaitIdOptions, kill_process_group, test_kill_process_group, waitid,
+};
 
 /// Runs a shell command per request.
 #[derive(Debug)]
 pub struct ExecHandler {
     command: String,
     timeout: Duration,
-    cache: ReplyCache,
 }
 
 impl ExecHandler {
-    /// `cache_entries` and `cache_ttl` bound the reply cache.
-    pub fn new(
-        command: String,
-        timeout: Duration,
-        cache_entries: usize,
-        cache_ttl: Duration,
-    ) -> Self {
-        ExecHandler {
-            command,
-            timeout,
-            cache: ReplyCache::new(cache_entries, cache_ttl),
-        }
+    /// Makes this process the reaper of its commands' orphans.
+    pub fn new(command: String, timeout: Duration) -> io::Result<Self> {
+        rustix::process::set_child_subreaper(None)?;
+        Ok(ExecHandler { command, timeout })
     }
 
     fn run(&self, request: &Request<'_>) -> Option<Vec<u8>> {
@@ -54,65 +55,49 @@ impl ExecHandler {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
+            .process_group(0)
             .spawn()
             .map_err(|e| eprintln!("pssst serve: cannot run the command: {e}"))
             .ok()?;
-        let mut stdin = child.stdin.take()?;
-        let message = request.message.to_vec();
-        let writer = thread::spawn(move || {
-            // A command that does not read its input is fine.
-            let _ = stdin.write_all(&message);
-        });
-        let stdout = child.stdout.take()?;
-        let reader = thread::spawn(move || {
-            let mut output = Vec::new();
-            let _ = stdout
-                .take(MAX_DATAGRAM as u64 + 1)
-                .read_to_end(&mut output);
-            output
-        });
+        // From here on, whatever happens (a panic too), the group dies and
+        // is reaped when `group` goes out of scope.
+        let group = ProcessGroup(Pid::from_child(&child));
+        let (stdin, stdout) = (child.stdin.take()?, child.stdout.take()?);
         let deadline = Instant::now() + self.timeout;
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break Some(status),
-                Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(2)),
-                _ => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    break None;
-                }
+        let limit = request.max_reply_len.min(MAX_DATAGRAM);
+        let outcome = exchange(stdin, stdout, request.message, limit, deadline)
+            .and_then(|output| group.wait_until(deadline).map(|ok| (ok, output)));
+        drop(group);
+        match outcome {
+            Ok((true, output)) => Some(output),
+            Ok((false, _)) => {
+                eprintln!("pssst serve: command failed: no reply");
+                None
             }
-        };
-        let output = reader.join().ok()?;
-        let _ = writer.join();
-        match status {
-            Some(status) if status.success() => {}
-            Some(status) => {
-                eprintln!("pssst serve: command failed ({status}): no reply");
-                return None;
-            }
-            None => {
+            Err(Stop::TimedOut) => {
                 eprintln!(
                     "pssst serve: command timed out after {:?}: no reply",
                     self.timeout
                 );
-                return None;
+                None
+            }
+            Err(Stop::TooLong) => {
+                eprintln!(
+                    "pssst serve: command output longer than the {limit} bytes this request may get: no reply"
+                );
+                None
+            }
+            Err(Stop::Io(e)) => {
+                eprintln!("pssst serve: talking to the command: {e}: no reply");
+                None
             }
         }
-        if output.len() > MAX_DATAGRAM {
-            eprintln!("pssst serve: command output too large for one datagram: no reply");
-            return None;
-        }
-        Some(output)
     }
 }
 
 impl Handler for ExecHandler {
     fn handle(&self, request: &Request<'_>, reply: &mut Vec<u8>) -> bool {
-        match self
-            .cache
-            .get_or_compute(&request.request_id, || self.run(request))
-        {
+        match self.run(request) {
             Some(output) => {
                 reply.extend_from_slice(&output);
                 true
@@ -121,3 +106,116 @@ impl Handler for ExecHandler {
         }
     }
 }
+
+/// Why a command gave no reply.
+enum Stop {
+    TimedOut,
+    TooLong,
+    Io(io::Error),
+}
+
+impl From<io::Error> for Stop {
+    fn from(e: io::Error) -> Stop {
+        Stop::Io(e)
+    }
+}
+
+/// Feeds `input` to the command and reads its output until end of file,
+/// without blocking past `deadline` and without reading more than `limit`
+/// bytes: one thread, both pipes non-blocking, `poll` in between.
+fn exchange(
+    stdin: ChildStdin,
+    mut stdout: ChildStdout,
+    input: &[u8],
+    limit: usize,
+    deadline: Instant,
+) -> Result<Vec<u8>, Stop> {
+    rustix::io::ioctl_fionbio(&stdin, true).map_err(io::Error::from)?;
+    rustix::io::ioctl_fionbio(&stdout, true).map_err(io::Error::from)?;
+    let mut stdin = Some(stdin);
+    let mut written = 0;
+    let mut output = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        if written == input.len() {
+            // End of input: the command sees EOF.
+            stdin = None;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(Stop::TimedOut);
+        }
+        let timeout = Timespec::try_from(left).unwrap_or(Timespec {
+            tv_sec: 1,
+            tv_nsec: 0,
+        });
+        let mut fds = vec![PollFd::new(&stdout, PollFlags::IN)];
+        if let Some(stdin) = &stdin {
+            fds.push(PollFd::new(stdin, PollFlags::OUT));
+        }
+        poll(&mut fds, Some(&timeout)).map_err(io::Error::from)?;
+        let input_ready = fds.get(1).is_some_and(|fd| !fd.revents().is_empty());
+        let output_ready = !fds[0].revents().is_empty();
+        drop(fds);
+        if input_ready && let Some(pipe) = &mut stdin {
+            match pipe.write(&input[written..]) {
+                Ok(n) => written += n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                // The command does not read its input: fine.
+                Err(_) => written = input.len(),
+            }
+        }
+        if output_ready {
+            match stdout.read(&mut chunk) {
+                Ok(0) => return Ok(output),
+                Ok(n) if output.len() + n > limit => return Err(Stop::TooLong),
+                Ok(n) => output.extend_from_slice(&chunk[..n]),
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {}
+                Err(e) => return Err(Stop::Io(e)),
+            }
+        }
+    }
+}
+
+/// A command's process group, led by its `sh`. Dropping it kills every
+/// process left in the group and reaps them all.
+struct ProcessGroup(Pid);
+
+impl ProcessGroup {
+    /// Waits (until `deadline`) for `sh` to exit, leaving it a zombie so the
+    /// group id cannot be reused before the group is killed. True when it
+    /// exited with status 0.
+    fn wait_until(&self, deadline: Instant) -> Result<bool, Stop> {
+        let peek = WaitIdOptions::EXITED | WaitIdOptions::NOHANG | WaitIdOptions::NOWAIT;
+        loop {
+            match waitid(WaitId::Pid(self.0), peek).map_err(io::Error::from)? {
+                Some(status) => return Ok(status.exited() && status.exit_status() == Some(0)),
+                None if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(1)),
+                None => return Err(Stop::TimedOut),
+            }
+        }
+    }
+}
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        // ESRCH (nobody left) is fine.
+        let _ = kill_process_group(self.0, Signal::KILL);
+        // Every member is dead or dying. Reap them (`sh`, and its orphans,
+        // which become ours as their subreaper) until the group is empty:
+        // an orphan may be handed over a moment after its parent died.
+        // Bounded, in case one is stuck in the kernel.
+        let give_up = Instant::now() + REAP_PATIENCE;
+        let reap = WaitIdOptions::EXITED | WaitIdOptions::NOHANG;
+        loop {
+            while let Ok(Some(_)) = waitid(WaitId::Pgid(Some(self.0)), reap) {}
+            if test_kill_process_group(self.0).is_err() || Instant::now() > give_up {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
+
+/// How long a worker waits for a killed group to be gone.
+const REAP_PATIENCE: Duration = Duration::from_secs(2);

@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand};
 use pssst_core::{Client, PrivateKey};
 use pssst_udp::{ClientConfig, UdpClient};
 
+mod args;
 mod compat;
 mod demo;
 mod exec;
@@ -64,32 +65,47 @@ struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:7777")]
     listen: String,
     /// Worker threads, each with its own SO_REUSEPORT socket (0: one per core)
-    #[arg(long, default_value_t = 0)]
-    workers: usize,
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=1024))]
+    workers: u16,
     /// Answer with this shell command's stdout (message on stdin;
     /// PSSST_CLIENT_KEY and PSSST_PEER in its environment) instead of echoing.
     /// The output should depend only on the request: a retry reuses the
     /// request's AES-GCM key and nonce, and the reply cache is per process,
     /// so in a pool of servers a command whose output varies can answer one
-    /// request twice with different bytes (nonce reuse)
+    /// request twice with different bytes (nonce reuse). Each command runs
+    /// in its own process group, killed whole at the timeout; output longer
+    /// than the reply may be (see --allow-amplification) stops it, no reply
     #[arg(long, value_name = "CMD")]
     exec: Option<String>,
-    /// Seconds a command may run before it is killed (no reply)
-    #[arg(long, default_value_t = 5.0, value_name = "SECONDS")]
-    exec_timeout: f64,
-    /// Replies remembered so retries get identical bytes (--exec only)
-    #[arg(long, default_value_t = 4096, value_name = "N")]
-    reply_cache_entries: usize,
-    /// How long a remembered reply is kept (--exec only)
-    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
-    reply_cache_ttl: f64,
+    /// Seconds a command may run before its process group is killed (no
+    /// reply); less than --reply-cache-ttl
+    #[arg(long, default_value = "5", value_name = "SECONDS",
+          value_parser = args::seconds_in(0.001, 3600.0))]
+    exec_timeout: Duration,
+    /// Bytes the reply cache may hold (--exec only; suffix K, M or G). When
+    /// full, new requests are dropped (never an entry before its TTL)
+    #[arg(long, default_value = "64M", value_name = "BYTES",
+          value_parser = args::bytes_in(4096, 1 << 40))]
+    reply_cache_bytes: usize,
+    /// Seconds a remembered reply is kept (--exec only); at least the
+    /// default client's whole retry window
+    #[arg(long, default_value = "60", value_name = "SECONDS",
+          value_parser = args::seconds_in(pssst_udp::ClientConfig::default().give_up_after().as_secs_f64(), 86_400.0))]
+    reply_cache_ttl: Duration,
     /// Closed service: only answer client-authenticated requests from the
     /// public keys in this file (one hex key per line)
     #[arg(long, value_name = "FILE")]
     authorized_keys: Option<PathBuf>,
-    /// Let replies to anonymous requests be larger than the request
+    /// Let replies be larger than their request. By default no reply is:
+    /// a source address is not authenticated, and any recorded request can
+    /// be replayed from a spoofed one
     #[arg(long)]
     allow_amplification: bool,
+    /// Join other processes serving the same address on this host (each
+    /// started with --reuse-port; the kernel spreads clients over them).
+    /// Without it, serve refuses an address another process serves
+    #[arg(long)]
+    reuse_port: bool,
     /// Keep the counters in this file while running: one line,
     /// "received=N answered=N ..." (as in the line printed at shutdown:
     /// received and answered always, other counters when not zero),
@@ -119,10 +135,11 @@ struct ClientArgs {
     #[arg(long, value_name = "FILE")]
     key: Option<PathBuf>,
     /// Milliseconds to wait for the first reply; doubles on each retry
-    #[arg(long, default_value_t = 500, value_name = "MS")]
+    #[arg(long, default_value_t = 500, value_name = "MS",
+          value_parser = clap::value_parser!(u64).range(1..=600_000))]
     timeout_ms: u64,
     /// Retransmissions before giving up
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(0..=100))]
     retries: u32,
 }
 
@@ -139,21 +156,24 @@ struct BenchArgs {
     #[command(flatten)]
     client: ClientArgs,
     /// Transactions to send
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..))]
     requests: u64,
     /// Stop after this many seconds even if not all were sent
-    #[arg(long, value_name = "SECONDS")]
-    duration: Option<f64>,
+    #[arg(long, value_name = "SECONDS", value_parser = args::seconds_in(0.001, 86_400.0))]
+    duration: Option<Duration>,
     /// Client threads, each with its own socket, one transaction in flight
-    #[arg(long, default_value_t = 8)]
-    concurrency: usize,
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    concurrency: u16,
     /// Message size in bytes
     #[arg(long, default_value_t = 64)]
     size: usize,
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return args::exit_on_parse_error(&e),
+    };
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -204,10 +224,6 @@ fn parse_addr(what: &str, text: &str) -> Result<SocketAddr, String> {
         .ok_or_else(bad)
 }
 
-fn seconds(what: &str, value: f64) -> Result<Duration, String> {
-    Duration::try_from_secs_f64(value).map_err(|_| format!("bad {what}: {value} seconds"))
-}
-
 fn client_for(args: &ClientArgs) -> Result<(SocketAddr, Client, ClientConfig), String> {
     let server = parse_addr("server", &args.server)?;
     let server_key = keys::parse_public_key("--server-key", &args.server_key)?;
@@ -253,14 +269,11 @@ fn bench(args: BenchArgs) -> Result<(), String> {
     let max = UdpClient::connect(server, client.clone(), config)
         .map_err(|e| format!("cannot open a socket to {server}: {e}"))?
         .max_message_len();
-    if args.size > max {
+    let size = args.size;
+    if size > max {
         return Err(format!(
-            "--size {}: at most {max} bytes fit in one datagram",
-            args.size
+            "--size {size}: at most {max} bytes fit in one datagram"
         ));
-    }
-    if args.concurrency == 0 {
-        return Err("--concurrency must be at least 1".into());
     }
     let authenticated = args.client.key.is_some();
     let load = load::Load {
@@ -268,12 +281,9 @@ fn bench(args: BenchArgs) -> Result<(), String> {
         client,
         config,
         requests: args.requests,
-        duration: args
-            .duration
-            .map(|d| seconds("--duration", d))
-            .transpose()?,
-        concurrency: args.concurrency,
-        size: args.size,
+        duration: args.duration,
+        concurrency: args.concurrency.into(),
+        size,
         progress: true,
     };
     let report = load::run(&load, Arc::new(|m: &[u8]| m.to_vec()))?;

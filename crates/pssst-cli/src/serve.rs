@@ -1,6 +1,6 @@
 //! `pssst serve`: the UDP server, its signal handling and its stats file.
 
-use std::io;
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -8,26 +8,37 @@ use std::time::{Duration, Instant};
 
 use pssst_udp::{Echo, ServerConfig, UdpServer};
 
-use crate::{ServeArgs, exec, keys, parse_addr, print, seconds};
+use crate::{ServeArgs, exec, keys, parse_addr, print};
 
 pub(crate) fn serve(args: ServeArgs) -> Result<(), String> {
     let key = keys::read_private_key(&args.key)?;
     let listen = parse_addr("listen", &args.listen)?;
     let mut config = ServerConfig::default()
-        .workers(args.workers)
-        .allow_amplification(args.allow_amplification);
+        .workers(args.workers.into())
+        .allow_amplification(args.allow_amplification)
+        .reuse_port(args.reuse_port);
     if let Some(path) = &args.authorized_keys {
         config = config.authorized_clients(keys::read_authorized_keys(path)?);
     }
-    let cannot_bind = |e: io::Error| format!("cannot listen on {listen}: {}", keys::io_reason(&e));
+    let cannot_bind = |e: io::Error| match e.kind() {
+        io::ErrorKind::AddrInUse if !args.reuse_port => format!(
+            "cannot listen on {listen}: another process serves it (--reuse-port joins it on purpose)"
+        ),
+        _ => format!("cannot listen on {listen}: {}", keys::io_reason(&e)),
+    };
     let server = match args.exec {
         Some(command) => {
-            let handler = exec::ExecHandler::new(
-                command,
-                seconds("--exec-timeout", args.exec_timeout)?,
-                args.reply_cache_entries,
-                seconds("--reply-cache-ttl", args.reply_cache_ttl)?,
-            );
+            // A command's output may vary: copies of a request must get the
+            // bytes of the first reply, so the cache must outlive a run.
+            if args.exec_timeout >= args.reply_cache_ttl {
+                return Err(format!(
+                    "--exec-timeout ({:?}) must be shorter than --reply-cache-ttl ({:?})",
+                    args.exec_timeout, args.reply_cache_ttl
+                ));
+            }
+            let handler = exec::ExecHandler::new(command, args.exec_timeout)
+                .map_err(|e| format!("cannot supervise commands: {e}"))?;
+            let config = config.reply_cache(args.reply_cache_bytes, args.reply_cache_ttl);
             UdpServer::bind(listen, key, config, handler).map_err(cannot_bind)?
         }
         None => UdpServer::bind(listen, key, config, Echo).map_err(cannot_bind)?,
@@ -90,34 +101,56 @@ const POLL: Duration = Duration::from_millis(50);
 /// `serve --stats-file`: the counters line, replaced atomically.
 struct StatsFile {
     path: PathBuf,
-    temp: PathBuf,
     warned: bool,
 }
 
 impl StatsFile {
     fn new(path: PathBuf) -> Result<StatsFile, String> {
-        let Some(name) = path.file_name() else {
+        if path.file_name().is_none() {
             return Err(format!("--stats-file {}: not a file name", path.display()));
-        };
-        let mut temp_name = std::ffi::OsString::from(".");
-        temp_name.push(name);
-        temp_name.push(format!(".{}.tmp", std::process::id()));
-        let temp = path.with_file_name(temp_name);
+        }
         Ok(StatsFile {
             path,
-            temp,
             warned: false,
         })
     }
 
-    /// Writes the temporary file, then renames it over the path.
+    /// Writes a new temporary file beside the path, then renames it over
+    /// the path. The temporary name is random and created exclusively
+    /// (`O_CREAT | O_EXCL`, which never follows a symlink): in a shared
+    /// directory, a name planted in advance is skipped, not written through.
     fn write(&self, stats: &pssst_udp::Stats) -> io::Result<()> {
-        let result = std::fs::write(&self.temp, format!("{stats}\n"))
-            .and_then(|()| std::fs::rename(&self.temp, &self.path));
+        let (temp, mut file) = self.create_temp()?;
+        let result = file
+            .write_all(format!("{stats}\n").as_bytes())
+            .and_then(|()| std::fs::rename(&temp, &self.path));
         if result.is_err() {
-            let _ = std::fs::remove_file(&self.temp);
+            let _ = std::fs::remove_file(&temp);
         }
         result
+    }
+
+    fn create_temp(&self) -> io::Result<(PathBuf, std::fs::File)> {
+        let name = self.path.file_name().unwrap_or_default();
+        let mut last = io::Error::other("no temporary name left");
+        for _ in 0..16 {
+            let mut random = [0u8; 8];
+            getrandom::fill(&mut random).map_err(|e| io::Error::other(e.to_string()))?;
+            let mut temp_name = std::ffi::OsString::from(".");
+            temp_name.push(name);
+            temp_name.push(format!(".{}.tmp", u64::from_le_bytes(random)));
+            let temp = self.path.with_file_name(temp_name);
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&temp)
+            {
+                Ok(file) => return Ok((temp, file)),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = e,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last)
     }
 
     /// Writes; the first failure is a one-line warning, the server goes on.

@@ -101,6 +101,21 @@ impl PublicKey {
     pub const fn to_bytes(self) -> [u8; KEY_LEN] {
         self.0
     }
+
+    /// True when this is the canonical encoding of a u-coordinate: bit 255
+    /// clear and u < p = 2^255 - 19. X25519 ignores bit 255 and reduces u
+    /// mod p, so a non-canonical key acts exactly like its canonical twin;
+    /// a server must not accept the twin as a second identity. (Public data:
+    /// no need for constant time.)
+    pub fn is_canonical(&self) -> bool {
+        let high = self.0[31];
+        if high & 0x80 != 0 {
+            return false;
+        }
+        // u >= p exactly when u is 2^255 - 19 ..= 2^255 - 1:
+        // 0x7f, then thirty 0xff bytes, then a low byte >= 0xed.
+        !(high == 0x7f && self.0[1..31].iter().all(|&b| b == 0xff) && self.0[0] >= 0xed)
+    }
 }
 
 impl From<[u8; KEY_LEN]> for PublicKey {

@@ -95,6 +95,8 @@ impl Server {
             .open_in_place(Direction::Request, opened.header, body)?;
         let plaintext = &mut body[..plaintext_len];
         let (offset, client_public_key) = wipe_on_error(plaintext, |p| verify_proof(&opened, p))?;
+        // The proof C || e has done its job: e is a secret, wipe it.
+        plaintext[..offset].zeroize();
         Ok(RequestRef {
             message: &mut plaintext[offset..],
             client_public_key,
@@ -172,6 +174,10 @@ fn verify_proof(opened: &Opened, plaintext: &[u8]) -> Result<(usize, Option<Publ
         .ok_or(Error::Truncated)?;
     let (client_public, ephemeral) = proof.split_at(KEY_LEN);
     let client_public = PublicKey::try_from_slice(client_public)?;
+    // One private key must not yield several identities.
+    if !client_public.is_canonical() {
+        return Err(Error::ClientAuthFailed);
+    }
     let ephemeral =
         Zeroizing::new(<[u8; KEY_LEN]>::try_from(ephemeral).map_err(|_| Error::Truncated)?);
     // Only e·C is needed: the proof holds iff it reproduces the DH parameter.

@@ -4,7 +4,7 @@ use aes_gcm::aead::AeadInOut;
 use aes_gcm::aead::inout::InOutBuf;
 use aes_gcm::{Aes128Gcm, KeyInit, Nonce, Tag};
 use sha2::{Digest, Sha256};
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::header::{HEADER_LEN, Header};
 use crate::{Error, Result};
@@ -52,20 +52,21 @@ impl SessionKeys {
         let mut hasher = Sha256::new();
         hasher.update(dh_param);
         hasher.update(shared);
-        let mut h: [u8; 32] = hasher.finalize().into();
-        let mut key = [0u8; 16];
+        // The digest and the AES key go into buffers that wipe themselves.
+        let mut h = Zeroizing::new([0u8; 32]);
+        hasher.finalize_into((&mut *h).into());
+        let mut key = Zeroizing::new([0u8; 16]);
         key.copy_from_slice(&h[..16]);
+        let nonces = &h[16..];
         let mut keys = SessionKeys {
-            cipher: Aes128Gcm::new(&key.into()),
+            cipher: Aes128Gcm::new((&*key).into()),
             request_nonce: [0; 12],
             reply_nonce: [0; 12],
         };
-        key.zeroize();
-        keys.request_nonce[..8].copy_from_slice(&h[16..24]);
+        keys.request_nonce[..8].copy_from_slice(&nonces[..8]);
         keys.request_nonce[8..].copy_from_slice(b"RQST");
-        keys.reply_nonce[..8].copy_from_slice(&h[24..32]);
+        keys.reply_nonce[..8].copy_from_slice(&nonces[8..]);
         keys.reply_nonce[8..].copy_from_slice(b"RPLY");
-        h.zeroize();
         keys
     }
 

@@ -1,20 +1,22 @@
-//! Remembering replies, for handlers whose output is not a function of the
-//! request.
+//! The reply cache: byte-identical replies to retransmitted requests, for
+//! handlers whose output is not a function of the request.
 //!
 //! A retransmitted request makes the server derive the same AES-GCM key and
-//! nonce again, so its reply must be byte-identical to the first one. An
+//! nonce again, so its reply must be the same bytes as the first one. An
 //! echo, or any pure function of the request, gives that for free. A
 //! handler whose output changes between runs (a clock, a shell command)
-//! must remember what it answered: that is this cache, keyed by the
-//! request's DH parameter ([`Request::request_id`](crate::Request)).
+//! needs the server to remember what it sent: this cache, keyed by the
+//! request's DH parameter, holding the sealed reply packet itself (never
+//! the plaintext), or the verdict "no reply".
 //!
-//! It is bounded in entries and in age, which is the trade-off: a copy of a
-//! request that arrives after its entry was evicted (older than the TTL, or
-//! pushed out by `capacity` newer requests) runs the handler again, and if
-//! the output differs, two plaintexts are encrypted under one nonce. Retries
-//! from a live client come within seconds, far inside the TTL; what is left
-//! is an attacker replaying a recorded request later, who would learn the
-//! XOR of the two outputs. Deterministic handlers do not have the problem.
+//! It fails closed. An entry is never evicted before its TTL, whatever an
+//! attacker sends: when the byte budget is spent, new requests are dropped
+//! (and counted) instead, and copies of requests already answered still get
+//! their remembered bytes. Each new request reserves room for the largest
+//! reply it may get before its handler runs, so the budget holds even while
+//! handlers are running. After the TTL a copy runs the handler again; the
+//! TTL must therefore outlast every client's retries, which the server
+//! checks at startup against the default client ([`ReplyCache::min_ttl`]).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -22,156 +24,236 @@ use std::time::{Duration, Instant};
 
 use pssst_core::DH_PARAM_LEN;
 
-type Key = [u8; DH_PARAM_LEN];
-type Cell = Arc<OnceLock<Option<Vec<u8>>>>;
+use crate::ClientConfig;
+use crate::stats::Counter;
 
-/// A bounded, time-limited map from request id to reply (or to "no reply").
-///
-/// Concurrent calls for the same request wait for the first to finish, so
-/// the handler runs once per request even when copies reach two workers.
+type Key = [u8; DH_PARAM_LEN];
+
+/// What a request got the first time, remembered for its copies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// This sealed reply packet was sent.
+    Reply(Box<[u8]>),
+    /// Nothing was sent, for this reason.
+    Dropped(Counter),
+}
+
+type Cell = Arc<OnceLock<Verdict>>;
+
+/// Bytes an entry costs besides its reply: map and queue slots, the cell.
+pub(crate) const ENTRY_OVERHEAD: usize = 160;
+
+/// A byte-bounded, time-limited map from request id to [`Verdict`].
 #[derive(Debug)]
-pub struct ReplyCache {
-    capacity: usize,
+pub(crate) struct ReplyCache {
+    budget: usize,
     ttl: Duration,
     inner: Mutex<Inner>,
 }
 
 #[derive(Debug, Default)]
 struct Inner {
-    entries: HashMap<Key, (Instant, Cell)>,
-    /// Keys in insertion order, with their insertion time, to evict from.
+    entries: HashMap<Key, Entry>,
+    /// Keys in insertion order (so in expiry order), with insertion time.
     order: VecDeque<(Key, Instant)>,
+    /// Sum of the entries' costs.
+    used: usize,
+}
+
+#[derive(Debug)]
+struct Entry {
+    inserted: Instant,
+    cost: usize,
+    cell: Cell,
+}
+
+/// What [`ReplyCache::lookup`] found.
+#[derive(Debug)]
+pub(crate) enum Lookup {
+    /// A live entry: its verdict, or a cell another worker is filling.
+    Known(Cell),
+    /// A new entry, reserved: compute the verdict, then [`ReplyCache::settle`].
+    New(Cell),
+    /// No room: drop the request (fail closed).
+    Full,
 }
 
 impl ReplyCache {
-    /// At most `capacity` entries (at least 1), each kept at most `ttl`.
-    /// Worst-case memory is `capacity` times the largest reply.
-    pub fn new(capacity: usize, ttl: Duration) -> ReplyCache {
+    /// The shortest TTL a server accepts: how long the default
+    /// [`ClientConfig`] keeps retrying one request.
+    pub(crate) fn min_ttl() -> Duration {
+        ClientConfig::default().give_up_after()
+    }
+
+    /// Entries are kept exactly `ttl`; their total cost stays within
+    /// `budget` bytes.
+    pub(crate) fn new(budget: usize, ttl: Duration) -> ReplyCache {
         ReplyCache {
-            capacity: capacity.max(1),
+            budget,
             ttl,
             inner: Mutex::new(Inner::default()),
         }
     }
 
-    /// The cached answer for `id`, or `compute()`'s, remembered.
-    pub fn get_or_compute(
-        &self,
-        id: &Key,
-        compute: impl FnOnce() -> Option<Vec<u8>>,
-    ) -> Option<Vec<u8>> {
-        let cell = self.cell(id);
-        cell.get_or_init(compute).clone()
+    /// Finds the live entry for `id`, or reserves `ENTRY_OVERHEAD +
+    /// max_reply` bytes for a new one.
+    pub(crate) fn lookup(&self, id: &Key, max_reply: usize) -> Lookup {
+        let now = Instant::now();
+        let mut inner = self.lock();
+        inner.expire(now, self.ttl);
+        if let Some(entry) = inner.entries.get(id) {
+            return Lookup::Known(Arc::clone(&entry.cell));
+        }
+        let cost = ENTRY_OVERHEAD.saturating_add(max_reply);
+        if inner.used.saturating_add(cost) > self.budget {
+            return Lookup::Full;
+        }
+        let cell = Cell::default();
+        inner.used += cost;
+        inner.entries.insert(
+            *id,
+            Entry {
+                inserted: now,
+                cost,
+                cell: Arc::clone(&cell),
+            },
+        );
+        inner.order.push_back((*id, now));
+        Lookup::New(cell)
+    }
+
+    /// Records `verdict` in the entry [`lookup`](Self::lookup) reserved and
+    /// gives the unused part of the reservation back.
+    pub(crate) fn settle(&self, id: &Key, cell: &Cell, verdict: Verdict) -> Verdict {
+        let verdict = cell.get_or_init(|| verdict).clone();
+        let mut inner = self.lock();
+        let inner = &mut *inner;
+        if let Some(entry) = inner.entries.get_mut(id)
+            && Arc::ptr_eq(&entry.cell, cell)
+        {
+            let cost = ENTRY_OVERHEAD + verdict.reply_len();
+            inner.used = inner.used - entry.cost + cost.min(entry.cost);
+            entry.cost = cost.min(entry.cost);
+        }
+        verdict
     }
 
     /// Entries held now.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.lock().entries.len()
     }
 
-    /// True when nothing is cached.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    /// Bytes accounted to the entries held now.
+    #[cfg(test)]
+    pub(crate) fn used_bytes(&self) -> usize {
+        self.lock().used
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
 
-    fn cell(&self, id: &Key) -> Cell {
-        let now = Instant::now();
-        let mut inner = self.lock();
-        // Evict what is too old, then what is over capacity.
-        while let Some(&(key, inserted)) = inner.order.front() {
-            let expired = now.duration_since(inserted) >= self.ttl;
-            if !expired && inner.order.len() < self.capacity {
+impl Inner {
+    /// Removes every entry older than `ttl`, and nothing else.
+    fn expire(&mut self, now: Instant, ttl: Duration) {
+        while let Some(&(key, inserted)) = self.order.front() {
+            if now.duration_since(inserted) < ttl {
                 break;
             }
-            inner.order.pop_front();
-            if inner.entries.get(&key).is_some_and(|(t, _)| *t == inserted) {
-                inner.entries.remove(&key);
+            self.order.pop_front();
+            if self
+                .entries
+                .get(&key)
+                .is_some_and(|e| e.inserted == inserted)
+                && let Some(entry) = self.entries.remove(&key)
+            {
+                self.used -= entry.cost;
             }
         }
-        if let Some((inserted, cell)) = inner.entries.get(id) {
-            if now.duration_since(*inserted) < self.ttl {
-                return Arc::clone(cell);
-            }
+    }
+}
+
+impl Verdict {
+    fn reply_len(&self) -> usize {
+        match self {
+            Verdict::Reply(packet) => packet.len(),
+            Verdict::Dropped(_) => 0,
         }
-        let cell: Cell = Arc::default();
-        inner.entries.insert(*id, (now, Arc::clone(&cell)));
-        inner.order.push_back((*id, now));
-        cell
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicU32, Ordering};
 
-    #[test]
-    fn same_request_gets_the_first_answer() {
-        let cache = ReplyCache::new(8, Duration::from_secs(60));
-        let runs = AtomicU32::new(0);
-        let run = || {
-            let n = runs.fetch_add(1, Ordering::SeqCst);
-            Some(vec![n as u8])
-        };
-        assert_eq!(cache.get_or_compute(&[1; 32], run), Some(vec![0]));
-        assert_eq!(cache.get_or_compute(&[1; 32], run), Some(vec![0]));
-        assert_eq!(cache.get_or_compute(&[2; 32], run), Some(vec![1]));
-        assert_eq!(runs.load(Ordering::SeqCst), 2);
+    fn id(i: u32) -> Key {
+        let mut id = [0u8; 32];
+        id[..4].copy_from_slice(&i.to_le_bytes());
+        id
     }
 
-    #[test]
-    fn no_reply_is_remembered_too() {
-        let cache = ReplyCache::new(8, Duration::from_secs(60));
-        assert_eq!(cache.get_or_compute(&[1; 32], || None), None);
-        assert_eq!(cache.get_or_compute(&[1; 32], || Some(vec![1])), None);
-    }
-
-    #[test]
-    fn capacity_bounds_the_entries() {
-        let cache = ReplyCache::new(100, Duration::from_secs(60));
-        for i in 0..10_000u32 {
-            let mut id = [0u8; 32];
-            id[..4].copy_from_slice(&i.to_le_bytes());
-            cache.get_or_compute(&id, || Some(vec![0; 16]));
-            assert!(cache.len() <= 100);
+    fn answer(cache: &ReplyCache, i: u32, reply: &[u8]) -> Option<Verdict> {
+        match cache.lookup(&id(i), 100) {
+            Lookup::New(cell) => Some(cache.settle(&id(i), &cell, Verdict::Reply(reply.into()))),
+            Lookup::Known(cell) => cell.get().cloned(),
+            Lookup::Full => None,
         }
-        assert_eq!(cache.len(), 100);
     }
 
     #[test]
-    fn entries_expire_after_the_ttl() {
-        let cache = ReplyCache::new(100, Duration::from_millis(20));
-        cache.get_or_compute(&[1; 32], || Some(vec![1]));
-        std::thread::sleep(Duration::from_millis(40));
-        assert_eq!(
-            cache.get_or_compute(&[1; 32], || Some(vec![2])),
-            Some(vec![2])
-        );
+    fn a_copy_gets_the_first_verdict() {
+        let cache = ReplyCache::new(1 << 20, Duration::from_secs(60));
+        let first = answer(&cache, 1, b"one");
+        assert_eq!(first, Some(Verdict::Reply((*b"one").into())));
+        assert_eq!(answer(&cache, 1, b"two"), first);
         assert_eq!(cache.len(), 1);
     }
 
     #[test]
-    fn concurrent_copies_run_the_handler_once() {
-        let cache = Arc::new(ReplyCache::new(8, Duration::from_secs(60)));
-        let runs = Arc::new(AtomicU32::new(0));
-        let threads: Vec<_> = (0..8)
-            .map(|_| {
-                let cache = Arc::clone(&cache);
-                let runs = Arc::clone(&runs);
-                std::thread::spawn(move || {
-                    cache.get_or_compute(&[7; 32], || {
-                        std::thread::sleep(Duration::from_millis(20));
-                        Some(vec![runs.fetch_add(1, Ordering::SeqCst) as u8])
-                    })
-                })
-            })
-            .collect();
-        let answers: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
-        assert!(answers.iter().all(|a| *a == Some(vec![0])));
-        assert_eq!(runs.load(Ordering::SeqCst), 1);
+    fn a_full_cache_drops_new_requests_and_keeps_every_entry() {
+        let per_entry = ENTRY_OVERHEAD + 100;
+        let cache = ReplyCache::new(10 * per_entry, Duration::from_secs(60));
+        for i in 0..10 {
+            assert!(answer(&cache, i, &[0; 100]).is_some(), "{i}");
+        }
+        // Full: new ones are refused, old ones still answered identically.
+        for i in 10..1000 {
+            assert_eq!(answer(&cache, i, b"new"), None, "{i}");
+        }
+        for i in 0..10 {
+            assert_eq!(
+                answer(&cache, i, b"other"),
+                Some(Verdict::Reply([0; 100].into()))
+            );
+        }
+        assert_eq!(cache.len(), 10);
+        assert!(cache.used_bytes() <= 10 * per_entry);
+    }
+
+    #[test]
+    fn unused_reservation_is_given_back() {
+        let cache = ReplyCache::new(1 << 20, Duration::from_secs(60));
+        answer(&cache, 1, b"ab");
+        assert_eq!(cache.used_bytes(), ENTRY_OVERHEAD + 2);
+    }
+
+    #[test]
+    fn entries_expire_after_the_ttl_and_free_their_bytes() {
+        let cache = ReplyCache::new(1 << 20, Duration::from_millis(20));
+        answer(&cache, 1, b"one");
+        std::thread::sleep(Duration::from_millis(40));
+        assert_eq!(
+            answer(&cache, 1, b"two"),
+            Some(Verdict::Reply((*b"two").into()))
+        );
+        assert_eq!(cache.len(), 1);
+        assert_eq!(cache.used_bytes(), ENTRY_OVERHEAD + 3);
+    }
+
+    #[test]
+    fn the_minimum_ttl_covers_the_default_client() {
+        assert_eq!(ReplyCache::min_ttl(), Duration::from_millis(11_500));
     }
 }

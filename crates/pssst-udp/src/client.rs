@@ -21,8 +21,28 @@ pub struct ClientConfig {
     pub max_timeout: Duration,
 }
 
+impl ClientConfig {
+    /// How long a client with this configuration keeps waiting for the reply
+    /// to one request, from its first send to giving up: the sum of its
+    /// waits. A server's reply cache must keep answers at least this long.
+    pub fn give_up_after(&self) -> Duration {
+        let max_wait = self.max_timeout.max(self.timeout);
+        let mut wait = self.timeout;
+        let mut total = wait;
+        for made in 0..self.retries {
+            if wait >= max_wait {
+                // The rest all wait the maximum.
+                return total.saturating_add(max_wait.saturating_mul(self.retries - made));
+            }
+            wait = wait.saturating_mul(2).min(max_wait);
+            total = total.saturating_add(wait);
+        }
+        total
+    }
+}
+
 impl Default for ClientConfig {
-    /// 500 ms, doubling up to 4 s, 4 retries: gives up after 12.5 s.
+    /// 500 ms, doubling up to 4 s, 4 retries: gives up after 11.5 s.
     fn default() -> ClientConfig {
         ClientConfig {
             timeout: Duration::from_millis(500),

@@ -69,7 +69,7 @@ pub fn is_low_order(dh_param: &[u8; DH_PARAM_LEN]) -> bool {
 pub(crate) enum Precheck {
     /// Worth an X25519: a suite-1 request, long enough, with a DH parameter
     /// that is not known to be of small order.
-    Request { client_auth: bool },
+    Request,
     /// Junk, and which counter it goes to.
     Drop(Counter),
 }
@@ -99,7 +99,7 @@ pub(crate) fn precheck(packet: &[u8], closed: bool) -> Precheck {
     if is_low_order(&dh_param) {
         return Precheck::Drop(Counter::DroppedLowOrder);
     }
-    Precheck::Request { client_auth }
+    Precheck::Request
 }
 
 #[cfg(test)]
@@ -182,9 +182,6 @@ mod tests {
             precheck(&request(0, 1, 100), true),
             Precheck::Drop(Counter::DroppedUnauthorized)
         );
-        assert_eq!(
-            precheck(&request(0x4000, 1, 200), true),
-            Precheck::Request { client_auth: true }
-        );
+        assert_eq!(precheck(&request(0x4000, 1, 200), true), Precheck::Request);
     }
 }

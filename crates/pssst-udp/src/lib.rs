@@ -6,9 +6,9 @@
 //!   `SO_REUSEPORT` (Linux), so the kernel spreads datagrams over the cores
 //!   with no lock or queue in between. Before any X25519 work a worker drops
 //!   what is cheap to recognise as junk: too short, REPLY flag set, unknown
-//!   cipher suite, a DH parameter of small order. Replies to anonymous
-//!   requests may not be larger than the request (anti-amplification,
-//!   configurable). An optional allowlist of client keys makes a closed
+//!   cipher suite, a DH parameter of small order. No reply may be larger
+//!   than its request (anti-amplification, configurable). An optional reply
+//!   cache gives copies of a request the same bytes; it fails closed. An optional allowlist of client keys makes a closed
 //!   service. Every datagram is counted, by outcome and drop reason
 //!   ([`Stats`]). No per-client state anywhere.
 //! - [`UdpClient`]: blocking; sends a request and retransmits the same
@@ -40,8 +40,8 @@
 //! ## Retries and non-deterministic handlers
 //! A retransmitted request is encrypted to the same key and nonce as the
 //! original, so the reply to it must be byte-identical. Handlers that are a
-//! function of the request (like [`Echo`]) get that for free; others should
-//! remember their answers in a [`ReplyCache`].
+//! function of the request (like [`Echo`]) get that for free; for others,
+//! turn on the reply cache ([`ServerConfig::reply_cache`]).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -55,7 +55,6 @@ mod stats;
 
 #[cfg(feature = "tokio")]
 pub use async_client::AsyncUdpClient;
-pub use cache::ReplyCache;
 pub use client::{ClientConfig, ClientError, Transaction, UdpClient};
 pub use filter::{is_low_order, low_order_points};
 pub use server::{Echo, Handler, Request, ServerConfig, UdpServer};

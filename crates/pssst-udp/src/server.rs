@@ -11,10 +11,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use pssst_core::{DH_PARAM_LEN, Error, HEADER_LEN, PrivateKey, PublicKey, Server};
+use pssst_core::{DH_PARAM_LEN, Error, HEADER_LEN, PACKET_OVERHEAD, PrivateKey, PublicKey, Server};
 use socket2::{Domain, Protocol, Socket, Type};
+use zeroize::Zeroize;
 
 use crate::MAX_DATAGRAM;
+use crate::cache::{Lookup, ReplyCache, Verdict};
 use crate::filter::{Precheck, precheck};
 use crate::stats::{Counter, Stats, WorkerStats};
 
@@ -28,9 +30,13 @@ pub struct Request<'a> {
     /// Where the datagram came from (not authenticated: it can be spoofed).
     pub peer: SocketAddr,
     /// The request's DH parameter: the same for every retransmission of one
-    /// request, different for every new request. Key a
-    /// [`ReplyCache`](crate::ReplyCache) with it.
+    /// request, different for every new request.
     pub request_id: [u8; DH_PARAM_LEN],
+    /// The longest reply message the server will send to this request
+    /// (longer ones are dropped): without [`ServerConfig::allow_amplification`]
+    /// the reply packet may not be larger than the request. A handler can
+    /// stop producing output once past it.
+    pub max_reply_len: usize,
 }
 
 /// The application: turns a request into a reply.
@@ -41,7 +47,8 @@ pub struct Request<'a> {
 ///
 /// A retransmitted request must get a byte-identical reply: both are
 /// encrypted with the same key and nonce. Make the reply a function of the
-/// request, or remember it with a [`ReplyCache`](crate::ReplyCache).
+/// request, or turn on the server's reply cache
+/// ([`ServerConfig::reply_cache`]).
 pub trait Handler: Send + Sync + 'static {
     /// Handles one request.
     fn handle(&self, request: &Request<'_>, reply: &mut Vec<u8>) -> bool;
@@ -74,6 +81,8 @@ pub struct ServerConfig {
     workers: usize,
     allow_amplification: bool,
     authorized_clients: Option<HashSet<PublicKey>>,
+    reply_cache: Option<(usize, Duration)>,
+    reuse_port: bool,
     recv_buffer_bytes: usize,
     shutdown_poll: Duration,
 }
@@ -84,6 +93,8 @@ impl Default for ServerConfig {
             workers: 0,
             allow_amplification: false,
             authorized_clients: None,
+            reply_cache: None,
+            reuse_port: false,
             recv_buffer_bytes: 4 << 20,
             shutdown_poll: Duration::from_millis(50),
         }
@@ -98,10 +109,11 @@ impl ServerConfig {
         self
     }
 
-    /// Anti-amplification. By default a reply to an anonymous request may
-    /// not be larger than the request (a spoofed source address must not
-    /// turn the server into an amplifier); replies to client-authenticated
-    /// requests are not limited. `true` lifts the limit for anonymous ones.
+    /// Anti-amplification. By default no reply may be larger than the
+    /// request that caused it, client-authenticated or not: a source
+    /// address is not authenticated, and a recorded request (anyone's) can
+    /// be replayed from a spoofed one, so the server must not turn into an
+    /// amplifier. `true` lifts the limit.
     pub fn allow_amplification(mut self, allow: bool) -> ServerConfig {
         self.allow_amplification = allow;
         self
@@ -112,6 +124,30 @@ impl ServerConfig {
     /// requests from other keys after decryption, before the handler.
     pub fn authorized_clients(mut self, keys: impl IntoIterator<Item = PublicKey>) -> ServerConfig {
         self.authorized_clients = Some(keys.into_iter().collect());
+        self
+    }
+
+    /// Remember every reply (the sealed packet) for `ttl`, in at most
+    /// `budget_bytes`, so that copies of a request get the same bytes even
+    /// from a handler whose output varies. Needed for such handlers: a
+    /// retry is answered under the same AES-GCM key and nonce. Entries are
+    /// never evicted early; when the budget is spent, new requests are
+    /// dropped ([`Counter::DroppedCacheFull`](crate::Counter)). `ttl` must
+    /// cover the default client's retries
+    /// ([`ClientConfig::give_up_after`](crate::ClientConfig::give_up_after));
+    /// [`UdpServer::bind`] refuses a shorter one.
+    pub fn reply_cache(mut self, budget_bytes: usize, ttl: Duration) -> ServerConfig {
+        self.reply_cache = Some((budget_bytes, ttl));
+        self
+    }
+
+    /// Join a pool of processes serving the same address on this host (all
+    /// of them with this set): the kernel spreads datagrams over them by
+    /// flow. Off by default: [`UdpServer::bind`] then fails with
+    /// `AddrInUse` when another process already serves the address, instead
+    /// of silently taking a share of its traffic.
+    pub fn reuse_port(mut self, join_pool: bool) -> ServerConfig {
+        self.reuse_port = join_pool;
         self
     }
 
@@ -145,18 +181,36 @@ struct Shared<H> {
     handler: H,
     allow_amplification: bool,
     authorized_clients: Option<HashSet<PublicKey>>,
+    reply_cache: Option<ReplyCache>,
     shutdown: Arc<AtomicBool>,
     stats: Arc<[WorkerStats]>,
 }
 
 impl UdpServer {
     /// Binds `addr` (port 0 picks a free port) and starts the workers.
+    ///
+    /// Fails with `AddrInUse` when another process serves `addr` (unless
+    /// [`ServerConfig::reuse_port`]), and with `InvalidInput` for a reply
+    /// cache TTL shorter than the default client's retries.
     pub fn bind<H: Handler>(
         addr: SocketAddr,
         key: PrivateKey,
         config: ServerConfig,
         handler: H,
     ) -> io::Result<UdpServer> {
+        let reply_cache = match config.reply_cache {
+            Some((_, ttl)) if ttl < ReplyCache::min_ttl() => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "reply cache TTL {ttl:?} is shorter than a default client's retries ({:?})",
+                        ReplyCache::min_ttl()
+                    ),
+                ));
+            }
+            Some((budget, ttl)) => Some(ReplyCache::new(budget, ttl)),
+            None => None,
+        };
         let workers = match config.workers {
             0 => thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
@@ -172,6 +226,7 @@ impl UdpServer {
             handler,
             allow_amplification: config.allow_amplification,
             authorized_clients: config.authorized_clients,
+            reply_cache,
             shutdown: Arc::clone(&shutdown),
             stats: Arc::clone(&stats),
         });
@@ -246,12 +301,21 @@ impl Drop for UdpServer {
 /// the kernel balances datagrams across them by 4-tuple (a client's
 /// retransmissions reach the same worker). Elsewhere the workers share
 /// clones of one socket.
+///
+/// The kernel puts every `SO_REUSEPORT` socket of the same user on one
+/// address into one group, another process's too. Unless asked to join a
+/// pool, a socket without the option is bound first, alone: it fails if
+/// anyone else holds the address.
 fn bind_sockets(
     addr: SocketAddr,
     workers: usize,
     config: &ServerConfig,
 ) -> io::Result<Vec<UdpSocket>> {
-    let reuse_port = cfg!(any(target_os = "linux", target_os = "android")) && workers > 1;
+    let linux = cfg!(any(target_os = "linux", target_os = "android"));
+    let reuse_port = linux && (workers > 1 || config.reuse_port);
+    if reuse_port && !config.reuse_port && addr.port() != 0 {
+        drop(new_socket(addr, false, config)?);
+    }
     let first = new_socket(addr, reuse_port, config)?;
     let bound = first.local_addr()?;
     let mut sockets = vec![first];
@@ -304,6 +368,9 @@ fn worker<H: Handler>(shared: &Shared<H>, socket: &UdpSocket, index: usize) {
         };
         stats.bump(Counter::Received);
         let outcome = serve_one(shared, &mut packet[..len], peer, &mut reply, &mut out);
+        // The buffers held the plaintexts (the client's proof C || e too).
+        packet[..len].zeroize();
+        reply.as_mut_slice().zeroize();
         let counter = match outcome {
             Outcome::Send(reply_len) => match socket.send_to(&out[..reply_len], peer) {
                 Ok(_) => Counter::Answered,
@@ -336,10 +403,9 @@ fn serve_one<H: Handler>(
     reply: &mut Vec<u8>,
     out: &mut [u8],
 ) -> Outcome {
-    let client_auth = match precheck(packet, shared.authorized_clients.is_some()) {
-        Precheck::Request { client_auth } => client_auth,
-        Precheck::Drop(counter) => return Outcome::Done(counter),
-    };
+    if let Precheck::Drop(counter) = precheck(packet, shared.authorized_clients.is_some()) {
+        return Outcome::Done(counter);
+    }
     let request_len = packet.len();
     let mut request_id = [0u8; DH_PARAM_LEN];
     request_id.copy_from_slice(&packet[HEADER_LEN..HEADER_LEN + DH_PARAM_LEN]);
@@ -359,28 +425,69 @@ fn serve_one<H: Handler>(
             return Outcome::Done(Counter::DroppedUnauthorized);
         }
     }
-
-    let mut reply_handler = request.reply_handler;
+    // No reply larger than its request, unless allowed: a spoofed source
+    // must not make the server an amplifier. Packets are at least
+    // PACKET_OVERHEAD long once unpacked, so this does not underflow.
+    let max_packet = if shared.allow_amplification {
+        MAX_DATAGRAM
+    } else {
+        request_len.min(MAX_DATAGRAM)
+    };
     let incoming = Request {
         message: request.message,
         client_public_key: request.client_public_key,
         peer,
         request_id,
+        max_reply_len: max_packet - PACKET_OVERHEAD,
     };
+    let reply_handler = request.reply_handler;
+    let Some(cache) = &shared.reply_cache else {
+        return answer(shared, &incoming, reply_handler, max_packet, reply, out);
+    };
+    let verdict = match cache.lookup(&request_id, max_packet) {
+        Lookup::Full => return Outcome::Done(Counter::DroppedCacheFull),
+        // A copy: what the first one got (waiting if it is still running).
+        Lookup::Known(cell) => cell.wait().clone(),
+        Lookup::New(cell) => {
+            let verdict = match answer(shared, &incoming, reply_handler, max_packet, reply, out) {
+                Outcome::Send(len) => Verdict::Reply(out[..len].into()),
+                Outcome::Done(counter) => Verdict::Dropped(counter),
+            };
+            cache.settle(&request_id, &cell, verdict)
+        }
+    };
+    match verdict {
+        Verdict::Reply(packet) => {
+            out[..packet.len()].copy_from_slice(&packet);
+            Outcome::Send(packet.len())
+        }
+        Verdict::Dropped(counter) => Outcome::Done(counter),
+    }
+}
+
+/// Runs the handler and seals its reply into `out`, if the reply may be
+/// sent: at most `max_packet` bytes.
+fn answer<H: Handler>(
+    shared: &Shared<H>,
+    request: &Request<'_>,
+    mut reply_handler: pssst_core::ServerReplyHandler,
+    max_packet: usize,
+    reply: &mut Vec<u8>,
+    out: &mut [u8],
+) -> Outcome {
     reply.clear();
-    let answer = catch_unwind(AssertUnwindSafe(|| shared.handler.handle(&incoming, reply)));
+    let answer = catch_unwind(AssertUnwindSafe(|| shared.handler.handle(request, reply)));
     // A panicking handler costs one request, not the worker.
     if !matches!(answer, Ok(true)) {
         return Outcome::Done(Counter::NoReply);
     }
-
     let Ok(reply_len) = pssst_core::reply_len(reply.len()) else {
         return Outcome::Done(Counter::DroppedReplyTooLarge);
     };
     if reply_len > MAX_DATAGRAM {
         return Outcome::Done(Counter::DroppedReplyTooLarge);
     }
-    if reply_len > request_len && !client_auth && !shared.allow_amplification {
+    if reply_len > max_packet {
         return Outcome::Done(Counter::DroppedAmplification);
     }
     match reply_handler.pack_reply_into(reply, out) {

@@ -35,11 +35,13 @@ pub enum Counter {
     DroppedAmplification,
     /// The reply would not fit in one UDP datagram.
     DroppedReplyTooLarge,
+    /// A new request while the reply cache was full (it fails closed).
+    DroppedCacheFull,
 }
 
 impl Counter {
     /// Every counter, in display order.
-    pub const ALL: [Counter; 13] = [
+    pub const ALL: [Counter; 14] = [
         Counter::Received,
         Counter::Answered,
         Counter::NoReply,
@@ -53,10 +55,11 @@ impl Counter {
         Counter::DroppedUnauthorized,
         Counter::DroppedAmplification,
         Counter::DroppedReplyTooLarge,
+        Counter::DroppedCacheFull,
     ];
 
     /// The drop reasons only.
-    pub const DROPS: [Counter; 9] = [
+    pub const DROPS: [Counter; 10] = [
         Counter::DroppedShort,
         Counter::DroppedReplyFlag,
         Counter::DroppedUnknownSuite,
@@ -66,6 +69,7 @@ impl Counter {
         Counter::DroppedUnauthorized,
         Counter::DroppedAmplification,
         Counter::DroppedReplyTooLarge,
+        Counter::DroppedCacheFull,
     ];
 
     /// A short snake_case name, as printed in summaries.
@@ -84,6 +88,7 @@ impl Counter {
             Counter::DroppedUnauthorized => "unauthorized",
             Counter::DroppedAmplification => "amplification",
             Counter::DroppedReplyTooLarge => "reply_too_large",
+            Counter::DroppedCacheFull => "cache_full",
         }
     }
 }

@@ -10,6 +10,9 @@ pub fn x25519_base(scalar: &[u8; 32]) -> [u8; 32] {
     PublicKey::from(&StaticSecret::from(*scalar)).to_bytes()
 }
 
-pub fn x25519(scalar: &[u8; 32], point: &[u8; 32]) -> [u8; 32] {
-    x25519_dalek::x25519(*scalar, *point)
+/// x25519-dalek takes the scalar by value: its copy is the argument of
+/// that call and lives in x25519-dalek's frames, out of our reach. Our side
+/// keeps no copy: the result goes into the caller's (zeroizing) buffer.
+pub fn x25519(scalar: &[u8; 32], point: &[u8; 32], out: &mut [u8; 32]) {
+    *out = x25519_dalek::x25519(*scalar, *point);
 }

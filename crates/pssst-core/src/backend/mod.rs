@@ -32,7 +32,8 @@ pub fn x25519_base(scalar: &[u8; 32]) -> [u8; 32] {
 /// X25519(scalar, point), rejecting an all-zero (non-contributory) result
 /// with [`Error::LowOrderPoint`]. The zero check is constant time.
 pub fn x25519(scalar: &[u8; 32], point: &[u8; 32]) -> Result<Zeroizing<[u8; 32]>> {
-    let shared = Zeroizing::new(imp::x25519(scalar, point));
+    let mut shared = Zeroizing::new([0u8; 32]);
+    imp::x25519(scalar, point, &mut shared);
     if bool::from(shared.ct_eq(&[0u8; 32])) {
         return Err(Error::LowOrderPoint);
     }

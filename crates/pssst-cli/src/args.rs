@@ -1,0 +1,91 @@
+//! Range-checked parsing of duration and size arguments, and one `error:`
+//! line (exit status 1) for every bad command line.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::error::{Error, ErrorKind};
+
+/// Parses seconds (a decimal number) into a `Duration` within
+/// `min..=max` seconds: an out-of-range value is an error, never a panic.
+pub(crate) fn seconds_in(
+    min: f64,
+    max: f64,
+) -> impl Fn(&str) -> Result<Duration, String> + Clone + Send + Sync + 'static {
+    move |text: &str| {
+        let value: f64 = text
+            .trim()
+            .parse()
+            .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+        if !(min..=max).contains(&value) {
+            return Err(format!("{text} seconds is out of range ({min}..={max})"));
+        }
+        Duration::try_from_secs_f64(value).map_err(|e| format!("{text} seconds: {e}"))
+    }
+}
+
+/// Parses a byte count with an optional K, M or G suffix (powers of 1024)
+/// within `min..=max`.
+pub(crate) fn bytes_in(
+    min: usize,
+    max: usize,
+) -> impl Fn(&str) -> Result<usize, String> + Clone + Send + Sync + 'static {
+    move |text: &str| {
+        let trimmed = text.trim();
+        let (digits, shift) = match trimmed.char_indices().last() {
+            Some((at, 'K' | 'k')) => (&trimmed[..at], 10),
+            Some((at, 'M' | 'm')) => (&trimmed[..at], 20),
+            Some((at, 'G' | 'g')) => (&trimmed[..at], 30),
+            _ => (trimmed, 0),
+        };
+        let bad = || format!("{text:?} is not a byte count (e.g. 65536, 64K, 64M, 1G)");
+        let value = digits
+            .parse::<usize>()
+            .map_err(|_| bad())?
+            .checked_mul(1 << shift)
+            .ok_or_else(bad)?;
+        if !(min..=max).contains(&value) {
+            return Err(format!("{text} bytes is out of range ({min}..={max})"));
+        }
+        Ok(value)
+    }
+}
+
+/// `--help` and `--version` print and exit 0; anything else is one
+/// `error:` line on stderr and exit status 1.
+pub(crate) fn exit_on_parse_error(e: &Error) -> ExitCode {
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let rendered = e.to_string();
+    let first = rendered.lines().next().unwrap_or("bad command line");
+    let message = first.strip_prefix("error: ").unwrap_or(first);
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_are_range_checked() {
+        let parse = seconds_in(0.001, 3600.0);
+        assert_eq!(parse("1.5"), Ok(Duration::from_millis(1500)));
+        for bad in ["1e19", "0", "-1", "inf", "NaN", "x", "3600.1"] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn bytes_take_suffixes_and_are_range_checked() {
+        let parse = bytes_in(4096, 1 << 40);
+        assert_eq!(parse("64M"), Ok(64 << 20));
+        assert_eq!(parse("8k"), Ok(8192));
+        assert_eq!(parse("65536"), Ok(65536));
+        for bad in ["1", "1T", "M", "-5K", "99999999999999999999G", "2000G"] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+}
