@@ -54,6 +54,7 @@ pub mod backend;
 mod client;
 mod error;
 mod header;
+pub mod hazmat;
 mod keys;
 mod server;
 mod session;

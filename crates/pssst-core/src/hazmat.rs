@@ -1,0 +1,103 @@
+//! Raw protocol steps for tests that build packets by hand.
+//!
+//! Hidden from the docs and not part of the supported API: nothing here is
+//! needed to use PSSST, and using it wrongly (reusing a nonce, skipping the
+//! low-order check) breaks the protocol's security. It exists so that the
+//! Python package can offer pypssst's private `pssst.pssst._DKF_SHA256`,
+//! which pypssst's own tests use to forge a client-authenticated request,
+//! with the KDF computed here rather than a second time in Python.
+#![doc(hidden)]
+
+use sha2::{Digest, Sha256};
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::session::DH_PARAM_LEN;
+
+/// What the suite-1 KDF derives for one request: the AES-128 key and the
+/// two 12-byte AES-GCM nonces. Wiped on drop.
+#[derive(Zeroize, ZeroizeOnDrop)]
+pub struct SessionSecrets {
+    /// The AES-128-GCM key, `SHA-256(dh_param || shared)[0..16]`.
+    pub key: [u8; 16],
+    /// The request nonce, `h[16..24] || "RQST"`.
+    pub request_nonce: [u8; 12],
+    /// The reply nonce, `h[24..32] || "RPLY"`.
+    pub reply_nonce: [u8; 12],
+}
+
+impl core::fmt::Debug for SessionSecrets {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("SessionSecrets(<redacted>)")
+    }
+}
+
+/// The suite-1 KDF (pypssst's `_DKF_SHA256`): `h = SHA-256(dh_param ||
+/// shared)`, key `h[0..16]`, request nonce `h[16..24] || "RQST"`, reply
+/// nonce `h[24..32] || "RPLY"`. The same derivation as the client and
+/// server use internally (a test below checks they agree byte for byte).
+pub fn kdf_sha256(dh_param: &[u8; DH_PARAM_LEN], shared: &[u8; 32]) -> SessionSecrets {
+    let mut hasher = Sha256::new();
+    hasher.update(dh_param);
+    hasher.update(shared);
+    let mut h: [u8; 32] = hasher.finalize().into();
+    let mut secrets = SessionSecrets {
+        key: [0; 16],
+        request_nonce: [0; 12],
+        reply_nonce: [0; 12],
+    };
+    secrets.key.copy_from_slice(&h[..16]);
+    secrets.request_nonce[..8].copy_from_slice(&h[16..24]);
+    secrets.request_nonce[8..].copy_from_slice(b"RQST");
+    secrets.reply_nonce[..8].copy_from_slice(&h[24..32]);
+    secrets.reply_nonce[8..].copy_from_slice(b"RPLY");
+    h.zeroize();
+    secrets
+}
+
+#[cfg(test)]
+mod tests {
+    use aes_gcm::aead::AeadInOut;
+    use aes_gcm::{Aes128Gcm, KeyInit};
+
+    use super::kdf_sha256;
+    use crate::header::{FLAG_REPLY, Header, SUITE_X25519_AESGCM128};
+    use crate::session::{Direction, SessionKeys, TAG_LEN};
+
+    /// Seals `text` with AES-128-GCM under the given key and nonce.
+    fn seal(key: &[u8; 16], nonce: &[u8; 12], aad: &[u8], text: &mut [u8]) -> [u8; TAG_LEN] {
+        Aes128Gcm::new(&(*key).into())
+            .encrypt_inout_detached(&(*nonce).into(), aad, text.into())
+            .unwrap()
+            .into()
+    }
+
+    #[test]
+    fn kdf_matches_the_session_keys_the_protocol_uses() {
+        let dh_param = [0x5a; 32];
+        let shared = [0xc3; 32];
+        let secrets = kdf_sha256(&dh_param, &shared);
+        let keys = SessionKeys::derive(&dh_param, &shared);
+        for (direction, nonce, flags) in [
+            (Direction::Request, &secrets.request_nonce, 0),
+            (Direction::Reply, &secrets.reply_nonce, FLAG_REPLY),
+        ] {
+            let header = Header {
+                flags,
+                cipher_suite: SUITE_X25519_AESGCM128,
+            };
+            let mut ours = *b"a message of some length\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
+            keys.seal(direction, header, &mut ours).unwrap();
+            let mut expected = *b"a message of some length";
+            let tag = seal(&secrets.key, nonce, &header.to_bytes(), &mut expected);
+            assert_eq!(ours[..24], expected);
+            assert_eq!(ours[24..], tag);
+        }
+    }
+
+    #[test]
+    fn kdf_nonces_end_in_their_direction_labels() {
+        let secrets = kdf_sha256(&[1; 32], &[2; 32]);
+        assert_eq!(&secrets.request_nonce[8..], b"RQST");
+        assert_eq!(&secrets.reply_nonce[8..], b"RPLY");
+    }
+}
