@@ -11,6 +11,11 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 _BytesLike = Union[bytes, bytearray, memoryview]
 
 __version__: str
+_backend: str
+"""The X25519 implementation of this build: "aws-lc" or "x25519-dalek"."""
+
+def _kdf_sha256(dh_param: _BytesLike, shared_secret: _BytesLike) -> Tuple[bytes, bytes, bytes]:
+    """Testing only: suite 1's KDF, ``(key, request_nonce, reply_nonce)``."""
 
 class ClientReplyHandler:
     """Unpacks the one reply to one request. A reply that fails to unpack

@@ -7,6 +7,10 @@ The classes subclass the native ones in :mod:`pssst._pssst`, so
 ``pack_request``, ``unpack_request`` and the reply handlers are native calls
 with no Python frame in between. Keys are converted to raw bytes once, in
 the constructors.
+
+pypssst's private helpers that its own tests use to build packets by hand,
+``_DKF_SHA256`` and ``_key_check``, are here too, with pypssst's signatures
+and results; the KDF is computed by pssst-core.
 """
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import (
@@ -39,6 +43,32 @@ def generate_key_pair(cipher_suite=CipherSuite.X25519_AESGCM128):
 
     new_private_key = X25519PrivateKey.generate()
     return (new_private_key, new_private_key.public_key())
+
+
+def _DKF_SHA256(dh_param, shared_secret):  # pylint: disable=invalid-name
+    """pypssst's private KDF: ``(key, request_nonce, reply_nonce)``.
+
+    ``SHA-256(dh_param || shared_secret)`` split into the 16-byte AES key and
+    the two 12-byte nonces (``h[16:24] + b"RQST"``, ``h[24:32] + b"RPLY"``),
+    computed by pssst-core. Both inputs are 32 bytes (``ValueError``
+    otherwise); pypssst's own tests use it to forge requests.
+    """
+    return _pssst._kdf_sha256(dh_param, shared_secret)  # pylint: disable=protected-access
+
+
+def _key_check(key_value, public):
+    """pypssst's private key conversion: ``None``, or a ``cryptography`` key
+    object from a hex ``str``, ``bytes`` or a key object (returned as is)."""
+    if key_value is None:
+        return None
+    if isinstance(key_value, str):
+        key_value = bytes.fromhex(key_value)
+    if isinstance(key_value, bytes):
+        if public:
+            key_value = X25519PublicKey.from_public_bytes(key_value)
+        else:
+            key_value = X25519PrivateKey.from_private_bytes(key_value)
+    return key_value
 
 
 def _raw_key(key_value, public):

@@ -10,6 +10,7 @@ strings travel as hex. Handlers stay here, named by integer ids.
   {"op": "unpack_reply", "handle", "packet"}
   {"op": "unpack_request", "server_private", "packet"}
   {"op": "pack_reply", "handle", "data"}
+  {"op": "kdf", "dh_param", "shared_secret"}   (pypssst's private _DKF_SHA256)
 
 Errors come back as {"error": "module.ClassName", "pssst": bool}, where
 "pssst" tells whether the class is a pypssst PSSSTException.
@@ -90,6 +91,11 @@ def handle(req):
                 "handle": _keep(handler)}
     if op == "pack_reply":
         return {"packet": _handlers[req["handle"]](bytes.fromhex(req["data"])).hex()}
+    if op == "kdf":
+        # pylint: disable=protected-access
+        derived = ref_impl._DKF_SHA256(bytes.fromhex(req["dh_param"]),
+                                       bytes.fromhex(req["shared_secret"]))
+        return {"derived": [part.hex() for part in derived]}
     raise KeyError("unknown op " + op)
 
 
