@@ -42,6 +42,7 @@
 //! - `getrandom` (default): the OS RNG for the methods without `_with_rng`.
 //! - `aws-lc`: X25519 from AWS-LC (about 2x faster) instead of x25519-dalek.
 #![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_code)] // allowed only in backend/aws_lc.rs
 #![warn(missing_docs)]
 
@@ -82,6 +83,11 @@ pub const CLIENT_AUTH_OVERHEAD: usize = 2 * KEY_LEN;
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeDoctests;
+
+/// This crate's own README (crates.io, docs.rs) too.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct CrateReadmeDoctests;
 
 /// Length of a reply packet carrying `message_len` bytes.
 pub fn reply_len(message_len: usize) -> Result<usize> {
