@@ -38,7 +38,8 @@ pub struct ExecHandler {
 impl ExecHandler {
     /// Makes this process the reaper of its commands' orphans.
     pub fn new(command: String, timeout: Duration) -> io::Result<Self> {
-        rustix::process::set_child_subreaper(None)?;
+        // The argument is a flag: any pid sets it (`None` would clear it).
+        rustix::process::set_child_subreaper(Some(Pid::INIT))?;
         Ok(ExecHandler { command, timeout })
     }
 
@@ -81,11 +82,13 @@ impl ExecHandler {
                 );
                 None
             }
-            Err(Stop::TooLong) => {
+            // Handed over as far as read (just past the limit): the server
+            // drops it and counts why (amplification, or too large).
+            Err(Stop::TooLong(output)) => {
                 eprintln!(
-                    "pssst serve: command output longer than the {limit} bytes this request may get: no reply"
+                    "pssst serve: command output longer than the {limit} bytes this request may get: stopped"
                 );
-                None
+                Some(output)
             }
             Err(Stop::Io(e)) => {
                 eprintln!("pssst serve: talking to the command: {e}: no reply");
@@ -110,7 +113,8 @@ impl Handler for ExecHandler {
 /// Why a command gave no reply.
 enum Stop {
     TimedOut,
-    TooLong,
+    /// The output read so far, already longer than the limit.
+    TooLong(Vec<u8>),
     Io(io::Error),
 }
 
@@ -121,8 +125,8 @@ impl From<io::Error> for Stop {
 }
 
 /// Feeds `input` to the command and reads its output until end of file,
-/// without blocking past `deadline` and without reading more than `limit`
-/// bytes: one thread, both pipes non-blocking, `poll` in between.
+/// without blocking past `deadline`, and stops as soon as more than `limit`
+/// bytes came: one thread, both pipes non-blocking, `poll` in between.
 fn exchange(
     stdin: ChildStdin,
     mut stdout: ChildStdout,
@@ -168,8 +172,12 @@ fn exchange(
         if output_ready {
             match stdout.read(&mut chunk) {
                 Ok(0) => return Ok(output),
-                Ok(n) if output.len() + n > limit => return Err(Stop::TooLong),
-                Ok(n) => output.extend_from_slice(&chunk[..n]),
+                Ok(n) => {
+                    output.extend_from_slice(&chunk[..n]);
+                    if output.len() > limit {
+                        return Err(Stop::TooLong(output));
+                    }
+                }
                 Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {}
                 Err(e) => return Err(Stop::Io(e)),
             }

@@ -1,0 +1,61 @@
+"""Attack 3: a command whose children outlive it must not block a worker
+past --exec-timeout, nor leave orphans or zombies; and commands running at
+once are bounded by the workers."""
+
+import threading
+import time
+
+from conftest import children_of, exchange, processes_matching, zombies_named
+from wire import request
+
+
+def test_timeout_kills_the_whole_group_and_the_worker_moves_on(serve):
+    marker = "sleep 15.0123"
+    served = serve("--exec", f'case "$(cat)" in slow) {marker};; esac; echo fast',
+                   "--exec-timeout", "1", "--workers", "1")
+    slow = request(served.public, b"slow")
+    assert exchange(served.addr, slow.packet, timeout=1.5) is None
+    # The one worker must be free again well before the sleep would end.
+    fast = request(served.public, b"fast-request-with-room")
+    start = time.monotonic()
+    reply = exchange(served.addr, fast.packet, timeout=6)
+    waited = time.monotonic() - start
+    assert reply is not None, f"no reply after {waited:.1f} s: the worker is still blocked"
+    assert fast.open_reply(reply) == b"fast\n"
+    # No process of the slow command survived, and nothing is left unreaped.
+    time.sleep(0.3)
+    assert processes_matching(marker) == [], "the command's child outlived the timeout"
+    zombies = [c for c in children_of(served.pid) if c[1] == "Z"]
+    assert zombies == [], zombies
+    # Its orphaned child must not be left a zombie either (here PID 1 may
+    # not reap: serve is the subreaper of its commands).
+    assert zombies_named("sleep") == []
+    assert "timed out" in served.stderr()
+
+
+def test_output_past_the_reply_limit_stops_the_command(serve):
+    served = serve("--exec", "yes", "--exec-timeout", "10", "--workers", "1")
+    pending = request(served.public, b"x" * 100)
+    assert exchange(served.addr, pending.packet, timeout=1) is None
+    # Stopped at the limit, long before its timeout, and counted.
+    assert processes_matching("yes") == []
+    assert [c for c in children_of(served.pid)] == []
+    assert "longer than" in served.stderr()
+    assert served.stats().get("amplification", 0) == 1
+
+
+def test_commands_running_at_once_are_bounded_by_the_workers(serve):
+    marker = "sleep 1.0456"
+    served = serve("--exec", f"{marker}; echo done", "--exec-timeout", "3", "--workers", "2")
+    packets = [request(served.public, b"slow request %d" % i).packet for i in range(12)]
+    threads = [threading.Thread(target=exchange, args=(served.addr, p, 4)) for p in packets]
+    for t in threads:
+        t.start()
+    most = 0
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        most = max(most, len(processes_matching(marker)))
+        time.sleep(0.02)
+    for t in threads:
+        t.join()
+    assert 1 <= most <= 2, most

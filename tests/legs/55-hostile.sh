@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# `pssst serve` under attack, from outside the process: tests/hostile/ drives
+# a real server over loopback with packets built by hand (Python's
+# `cryptography` only, see tests/hostile/wire.py), one test per attack of
+# issue 11, plus a replay soak and a short overload run.
+set -euo pipefail
+: "${REPO_ROOT:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${CARGO_TARGET_DIR:=$REPO_ROOT/target}"
+: "${PSSST_CACHE:=$REPO_ROOT/.cache}"
+cd "$REPO_ROOT"
+
+cargo build --release -p pssst-cli
+VENV="$PSSST_CACHE/py-venv-hostile"
+PYTHON="${PYTHON:-python3}"
+if [ "${PSSST_FRESH_VENV:-0}" = 1 ] || ! "$VENV/bin/python" -c 'import cryptography, pytest' 2>/dev/null; then
+  echo "--- venv for the attack tests (cryptography, pytest)"
+  rm -rf "$VENV"
+  "$PYTHON" -m venv "$VENV"
+  "$VENV/bin/pip" install --disable-pip-version-check -q "cryptography>=42" pytest
+fi
+cd tests/hostile
+PSSST_BIN="$CARGO_TARGET_DIR/release/pssst" PYTHONDONTWRITEBYTECODE=1 \
+  "$VENV/bin/python" -m pytest -p no:cacheprovider -q -rfEs "$@"
