@@ -2,7 +2,9 @@
 # pssst-ffi: lints, the generated header is current, libpssst builds (SONAME,
 # exports) and installs with pkg-config, the README's C example builds with
 # the pkg-config line and runs, and the C tests in tests/c/ pass under
-# AddressSanitizer+UBSan and under valgrind.
+# AddressSanitizer+UBSan and under valgrind. Then the portable backend
+# (`make BACKEND=dalek`): the API and vector tests and bindings/pssst-ffi's
+# README example, one plain run each.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -97,5 +99,32 @@ valgrind_run "$work/test_api"
 valgrind_run "$work/test_vectors"
 valgrind_run "$work/test_threads" 4 50   # valgrind runs threads one at a time
 valgrind_run "$work/round_trip_strict" > /dev/null
+
+# The crate README's example, on the default (aws-lc) build.
+awk '/^```c$/ { inside = 1; next } /^```$/ { inside = 0 } inside' bindings/pssst-ffi/README.md \
+  > "$work/ping.c"
+[ -s "$work/ping.c" ] || fail "no \`\`\`c block in bindings/pssst-ffi/README.md"
+gcc "${strict[@]}" "$work/ping.c" "${link[@]}" -o "$work/ping"
+[ "$("$work/ping")" = pong ] || fail "bindings/pssst-ffi/README.md's example did not print pong"
+# (Symbol lists go through files: `nm | grep -q` fails under pipefail.)
+nm "$prefix/lib/libpssst.a" > "$work/symbols" 2>/dev/null
+grep -q aws_lc "$work/symbols" || fail "the default build has no AWS-LC in it"
+
+step "portable backend: make BACKEND=dalek, C API and vector tests, README example"
+dalek="$work/prefix-dalek"
+make -C bindings/pssst-ffi install BACKEND=dalek PREFIX="$dalek"
+nm "$dalek/lib/libpssst.a" > "$work/symbols-dalek" 2>/dev/null
+! grep -q aws_lc "$work/symbols-dalek" || fail "BACKEND=dalek still links AWS-LC"
+dalek_link=(-L"$dalek/lib" -Wl,-rpath,"$dalek/lib" -lpssst -lpthread)
+for test in test_api test_vectors; do
+  gcc "${strict[@]}" "tests/c/$test.c" "${dalek_link[@]}" -o "$work/$test-dalek"
+done
+gcc "${strict[@]}" "$work/ping.c" "${dalek_link[@]}" -o "$work/ping-dalek"
+# LD_LIBRARY_PATH (set above for the aws-lc prefix) comes before a RUNPATH.
+export LD_LIBRARY_PATH="$dalek/lib"
+grep -qF "$dalek/lib/libpssst.so" <<< "$(ldd "$work/test_api-dalek")" || fail "the dalek tests do not load the dalek build"
+"$work/test_api-dalek"
+"$work/test_vectors-dalek"
+[ "$("$work/ping-dalek")" = pong ] || fail "the README example on the dalek build did not print pong"
 
 echo "C FFI leg passed"

@@ -46,6 +46,8 @@ pub struct pssst_client_reply_handler {
 /// `server_public_key` is NULL or 32 readable bytes; `client_private_key`
 /// is NULL or 32 readable bytes; `client_out` is NULL or writable.
 /// cbindgen:ptrs-as-arrays=[[server_public_key;32]]
+// The cbindgen annotation above is not an intra-doc link.
+#[allow(rustdoc::broken_intra_doc_links)]
 #[ffi_export]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn pssst_client_new(

@@ -13,6 +13,8 @@ use crate::result::{pssst_result, status};
 /// # Safety
 /// `private_key` and `public_key` are NULL or writable 32-byte buffers.
 /// cbindgen:ptrs-as-arrays=[[private_key;32], [public_key;32]]
+// The cbindgen annotation above is not an intra-doc link.
+#[allow(rustdoc::broken_intra_doc_links)]
 #[ffi_export]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn pssst_generate_key_pair(
@@ -38,6 +40,8 @@ pub unsafe extern "C" fn pssst_generate_key_pair(
 /// `private_key` is NULL or a readable 32-byte buffer; `public_key` is NULL
 /// or a writable 32-byte buffer.
 /// cbindgen:ptrs-as-arrays=[[private_key;32], [public_key;32]]
+// The cbindgen annotation above is not an intra-doc link.
+#[allow(rustdoc::broken_intra_doc_links)]
 #[ffi_export]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn pssst_public_key_from_private(

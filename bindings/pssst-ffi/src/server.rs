@@ -42,6 +42,8 @@ pub struct pssst_server_reply_handler {
 /// `server_private_key` is NULL or 32 readable bytes; `server_out` is NULL
 /// or writable.
 /// cbindgen:ptrs-as-arrays=[[server_private_key;32]]
+// The cbindgen annotation above is not an intra-doc link.
+#[allow(rustdoc::broken_intra_doc_links)]
 #[ffi_export]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn pssst_server_new(
@@ -65,6 +67,8 @@ pub unsafe extern "C" fn pssst_server_new(
 /// `server` is NULL or a live server; `public_key` is NULL or 32 writable
 /// bytes.
 /// cbindgen:ptrs-as-arrays=[[public_key;32]]
+// The cbindgen annotation above is not an intra-doc link.
+#[allow(rustdoc::broken_intra_doc_links)]
 #[ffi_export]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn pssst_server_public_key(
@@ -117,6 +121,8 @@ pub unsafe extern "C" fn pssst_server_free(server: *mut pssst_server) {
 /// `handler_out` are NULL or writable; `client_public_key` is NULL or 32
 /// writable bytes.
 /// cbindgen:ptrs-as-arrays=[[client_public_key;32]]
+// The cbindgen annotation above is not an intra-doc link.
+#[allow(rustdoc::broken_intra_doc_links)]
 #[ffi_export]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn pssst_server_unpack_request(
