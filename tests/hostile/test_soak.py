@@ -91,13 +91,15 @@ def test_overload_with_valid_requests(serve):
     for f in floods:
         f.start()
     samples = []
-    last = served.stats()
+    last, last_t = served.stats(), time.monotonic()
     while time.monotonic() < until:
         time.sleep(1)
-        now = served.stats()
-        samples.append((now["received"] - last["received"], now["answered"] - last["answered"],
+        now, now_t = served.stats(), time.monotonic()
+        per_s = 1 / (now_t - last_t)
+        samples.append((round((now["received"] - last["received"]) * per_s),
+                        round((now["answered"] - last["answered"]) * per_s),
                         rss_kib(served.pid)))
-        last = now
+        last, last_t = now, now_t
     for f in floods:
         f.join()
     # Recovery: a fresh request right after the flood is answered at once.

@@ -80,3 +80,14 @@ fn canonical_means_bit_255_clear_and_below_p() {
     let (_, public) = pssst_core::generate_key_pair().unwrap();
     assert!(public.is_canonical());
 }
+
+#[test]
+fn the_in_place_unpack_wipes_the_proof_once_checked() {
+    let (server, client, public) = setup();
+    let mut packet = hand_built_request(&server.public_key(), &client, public.to_bytes());
+    let request = server.unpack_request_in_place(&mut packet).unwrap();
+    assert_eq!(request.client_public_key, Some(public));
+    assert_eq!(request.message, b"who am i");
+    // C || e sat right after the header and DH parameter.
+    assert_eq!(packet[36..100], [0u8; 64]);
+}
