@@ -4,10 +4,7 @@
 # `cryptography` only, see tests/hostile/wire.py), one test per attack of
 # issue 11, plus a replay soak and a short overload run.
 set -euo pipefail
-: "${REPO_ROOT:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
-: "${CARGO_TARGET_DIR:=$REPO_ROOT/target}"
-: "${PSSST_CACHE:=$REPO_ROOT/.cache}"
-cd "$REPO_ROOT"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 cargo build --release -p pssst-cli
 VENV="$PSSST_CACHE/py-venv-hostile"
