@@ -1,4 +1,4 @@
-/* Known-answer and reject vectors (../shared/vectors) through the C API.
+/* Known-answer and reject vectors (tests/vectors) through the C API.
  *
  * Every KAT case: the server unpacks request_packet to request_plaintext
  * (and the client key), re-creates reply_packet byte for byte, and a
