@@ -8,50 +8,15 @@
 //! with the KDF computed here rather than a second time in Python.
 #![doc(hidden)]
 
-use sha2::{Digest, Sha256};
-use zeroize::{Zeroize, ZeroizeOnDrop};
-
 use crate::session::DH_PARAM_LEN;
-
-/// What the suite-1 KDF derives for one request: the AES-128 key and the
-/// two 12-byte AES-GCM nonces. Wiped on drop.
-#[derive(Zeroize, ZeroizeOnDrop)]
-pub struct SessionSecrets {
-    /// The AES-128-GCM key, `SHA-256(dh_param || shared)[0..16]`.
-    pub key: [u8; 16],
-    /// The request nonce, `h[16..24] || "RQST"`.
-    pub request_nonce: [u8; 12],
-    /// The reply nonce, `h[24..32] || "RPLY"`.
-    pub reply_nonce: [u8; 12],
-}
-
-impl core::fmt::Debug for SessionSecrets {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("SessionSecrets(<redacted>)")
-    }
-}
+pub use crate::session::SessionSecrets;
 
 /// The suite-1 KDF (pypssst's `_DKF_SHA256`): `h = SHA-256(dh_param ||
 /// shared)`, key `h[0..16]`, request nonce `h[16..24] || "RQST"`, reply
-/// nonce `h[24..32] || "RPLY"`. The same derivation as the client and
-/// server use internally (a test below checks they agree byte for byte).
+/// nonce `h[24..32] || "RPLY"`. The very derivation the client and server
+/// use.
 pub fn kdf_sha256(dh_param: &[u8; DH_PARAM_LEN], shared: &[u8; 32]) -> SessionSecrets {
-    let mut hasher = Sha256::new();
-    hasher.update(dh_param);
-    hasher.update(shared);
-    let mut h: [u8; 32] = hasher.finalize().into();
-    let mut secrets = SessionSecrets {
-        key: [0; 16],
-        request_nonce: [0; 12],
-        reply_nonce: [0; 12],
-    };
-    secrets.key.copy_from_slice(&h[..16]);
-    secrets.request_nonce[..8].copy_from_slice(&h[16..24]);
-    secrets.request_nonce[8..].copy_from_slice(b"RQST");
-    secrets.reply_nonce[..8].copy_from_slice(&h[24..32]);
-    secrets.reply_nonce[8..].copy_from_slice(b"RPLY");
-    h.zeroize();
-    secrets
+    SessionSecrets::derive(dh_param, shared)
 }
 
 #[cfg(test)]

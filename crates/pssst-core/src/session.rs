@@ -40,6 +40,47 @@ impl Drop for SessionKeys {
 
 impl ZeroizeOnDrop for SessionKeys {}
 
+/// What the suite-1 KDF derives for one request: the AES-128 key and the
+/// two 12-byte AES-GCM nonces. Wiped on drop.
+#[derive(Zeroize, ZeroizeOnDrop)]
+pub struct SessionSecrets {
+    /// The AES-128-GCM key, `SHA-256(dh_param || shared)[0..16]`.
+    pub key: [u8; 16],
+    /// The request nonce, `h[16..24] || "RQST"`.
+    pub request_nonce: [u8; 12],
+    /// The reply nonce, `h[24..32] || "RPLY"`.
+    pub reply_nonce: [u8; 12],
+}
+
+impl SessionSecrets {
+    /// h = SHA-256(dh_param || shared): the one place the KDF is written.
+    pub(crate) fn derive(dh_param: &[u8; DH_PARAM_LEN], shared: &[u8; 32]) -> SessionSecrets {
+        let mut hasher = Sha256::new();
+        hasher.update(dh_param);
+        hasher.update(shared);
+        // The digest goes into a buffer that wipes itself.
+        let mut h = Zeroizing::new([0u8; 32]);
+        hasher.finalize_into((&mut *h).into());
+        let mut secrets = SessionSecrets {
+            key: [0; 16],
+            request_nonce: [0; 12],
+            reply_nonce: [0; 12],
+        };
+        secrets.key.copy_from_slice(&h[..16]);
+        secrets.request_nonce[..8].copy_from_slice(&h[16..24]);
+        secrets.request_nonce[8..].copy_from_slice(b"RQST");
+        secrets.reply_nonce[..8].copy_from_slice(&h[24..32]);
+        secrets.reply_nonce[8..].copy_from_slice(b"RPLY");
+        secrets
+    }
+}
+
+impl core::fmt::Debug for SessionSecrets {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("SessionSecrets(<redacted>)")
+    }
+}
+
 /// Which of the two nonces a packet uses.
 #[derive(Clone, Copy)]
 pub(crate) enum Direction {
@@ -49,25 +90,12 @@ pub(crate) enum Direction {
 
 impl SessionKeys {
     pub(crate) fn derive(dh_param: &[u8; DH_PARAM_LEN], shared: &[u8; 32]) -> SessionKeys {
-        let mut hasher = Sha256::new();
-        hasher.update(dh_param);
-        hasher.update(shared);
-        // The digest and the AES key go into buffers that wipe themselves.
-        let mut h = Zeroizing::new([0u8; 32]);
-        hasher.finalize_into((&mut *h).into());
-        let mut key = Zeroizing::new([0u8; 16]);
-        key.copy_from_slice(&h[..16]);
-        let nonces = &h[16..];
-        let mut keys = SessionKeys {
-            cipher: Aes128Gcm::new((&*key).into()),
-            request_nonce: [0; 12],
-            reply_nonce: [0; 12],
-        };
-        keys.request_nonce[..8].copy_from_slice(&nonces[..8]);
-        keys.request_nonce[8..].copy_from_slice(b"RQST");
-        keys.reply_nonce[..8].copy_from_slice(&nonces[8..]);
-        keys.reply_nonce[8..].copy_from_slice(b"RPLY");
-        keys
+        let secrets = SessionSecrets::derive(dh_param, shared);
+        SessionKeys {
+            cipher: Aes128Gcm::new((&secrets.key).into()),
+            request_nonce: secrets.request_nonce,
+            reply_nonce: secrets.reply_nonce,
+        }
     }
 
     fn nonce(&self, direction: Direction) -> Nonce<aes_gcm::aead::consts::U12> {
