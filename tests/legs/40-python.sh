@@ -13,12 +13,7 @@
 # run on the current code. Runs on its own from the repo root:
 #   bash tests/legs/40-python.sh [pytest args for our suite]
 set -euo pipefail
-REPO_ROOT="${REPO_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
-export REPO_ROOT
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$REPO_ROOT/target}"
-PSSST_CACHE="${PSSST_CACHE:-$REPO_ROOT/.cache}"
-mkdir -p "$PSSST_CACHE"
-cd "$REPO_ROOT"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PYTHON="${PYTHON:-python3}"
 OURS="$PSSST_CACHE/py-venv-ours"

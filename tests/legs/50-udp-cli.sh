@@ -209,6 +209,19 @@ echo "--- demo"
 timeout 60 "$PSSST" demo | tee "$WORK/demo.txt"
 grep -q "^result: OK" "$WORK/demo.txt" || fail "demo did not verify"
 
+echo "--- completions and the manual page"
+for shell in bash zsh fish elvish powershell; do
+  "$PSSST" completions "$shell" >"$WORK/completion.$shell"
+  grep -q serve "$WORK/completion.$shell" || fail "completions $shell lack the serve command"
+done
+bash -n "$WORK/completion.bash" || fail "the bash completion script does not parse"
+( source "$WORK/completion.bash" && complete -p pssst >/dev/null ) || fail "bash completion not registered"
+expect_error "completions for an unknown shell" "invalid value" "$PSSST" completions tcsh
+"$PSSST" man >"$WORK/pssst.1"
+head -n 5 "$WORK/pssst.1" | grep -q '^\.TH pssst 1' || fail "man: no .TH header"
+grep -q 'reuse' "$WORK/pssst.1" || grep -q 'serve' "$WORK/pssst.1" || fail "man: no commands listed"
+pass "completions (5 shells) and man page"
+
 echo "--- soak: valid clients during a junk flood"
 PSSST_SOAK_SECS="${PSSST_SOAK_SECS:-10}" cargo test --release -p pssst-cli --test soak -- --ignored --nocapture
 

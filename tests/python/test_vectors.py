@@ -1,4 +1,4 @@
-"""All known-answer and reject vectors from ../shared/vectors through Python."""
+"""All known-answer and reject vectors (tests/vectors) through Python."""
 
 import pytest
 

@@ -54,6 +54,14 @@ enum Command {
     /// Start servers on loopback, run every kind of client and junk against
     /// them, verify everything, print a summary
     Demo,
+    /// Print a shell completion script (e.g. `pssst completions bash >
+    /// /etc/bash_completion.d/pssst`)
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff; e.g. `pssst man > pssst.1; man -l pssst.1`)
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -199,6 +207,21 @@ fn run(command: Command) -> Result<(), String> {
         Command::Bench(args) => bench(args),
         Command::Compat => compat::run(io::stdin().lock(), io::stdout().lock()),
         Command::Demo => demo::run(),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "pssst", &mut io::stdout().lock());
+            Ok(())
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+                .render(&mut page)
+                .map_err(|e| format!("rendering the manual page: {e}"))?;
+            let mut out = io::stdout().lock();
+            out.write_all(&page)
+                .and_then(|()| out.flush())
+                .map_err(|e| format!("writing to stdout: {e}"))
+        }
     }
 }
 

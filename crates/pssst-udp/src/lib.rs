@@ -43,6 +43,7 @@
 //! function of the request (like [`Echo`]) get that for free; for others,
 //! turn on the reply cache ([`ServerConfig::reply_cache`]).
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 #[cfg(feature = "tokio")]
@@ -63,3 +64,8 @@ pub use stats::{Counter, Stats};
 /// Largest UDP payload over IPv4 (65,535 - 8 - 20): the largest request or
 /// reply either side sends.
 pub const MAX_DATAGRAM: usize = 65_507;
+
+/// This crate's README (crates.io, docs.rs) runs as a doctest too.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct CrateReadmeDoctests;
