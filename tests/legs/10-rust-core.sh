@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
-# pssst-core: format, lints, tests with both X25519 backends, no_std builds.
+# Format and lints of the whole workspace (here only: the other legs do not
+# repeat them), then pssst-core: tests with both X25519 backends, no_std builds.
 set -euxo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cargo fmt --all -- --check
+# Every crate with its default features. Features are unified across the
+# workspace, so pssst-core is linted here with aws-lc (the CLI and the bindings
+# enable it by default).
 cargo clippy --workspace --all-targets -- -D warnings
-cargo clippy -p pssst-core --all-targets --features aws-lc -- -D warnings
+# pssst-core on its own: x25519-dalek, the backend of `--no-default-features`
+# builds of the CLI, pssst-ffi (make BACKEND=dalek) and pssst-py.
+cargo clippy -p pssst-core --all-targets -- -D warnings
+# pssst-udp's async client (feature `tokio`, off by default).
+cargo clippy -p pssst-udp --all-targets --features tokio -- -D warnings
 # Same tests, both backends.
 env -u PSSST_VECTORS_DIR cargo test -p pssst-core   # the in-repo vectors, no env needed
 cargo test -p pssst-core --features aws-lc

@@ -61,12 +61,9 @@ expect_error() {
   pass "$what -> $(cat "$WORK/err.txt")"
 }
 
-echo "--- lints and library/CLI tests"
-cargo fmt -p pssst-udp -p pssst-cli -- --check
-cargo clippy -p pssst-udp -p pssst-cli --all-targets -- -D warnings
+echo "--- library/CLI tests (fmt and clippy: leg 10)"
 cargo test --release -p pssst-udp -p pssst-cli
 # The async client (feature `tokio`, off by default).
-cargo clippy -p pssst-udp --all-targets --features tokio -- -D warnings
 cargo test -p pssst-udp --features tokio
 
 echo "--- keygen / pubkey"
