@@ -205,17 +205,8 @@ def rates(rows):
     return ({r["op"]: r["ops_per_s"] for r in rows}, {r["op"]: r["wall_ops_per_s"] for r in rows})
 
 
-PROPOSALS = ["proposal_table_mul", "proposal_table_create"]
-
-
 def leg_rust(backend, ms):
     cmd = [os.path.join(BIN, "pssst-bench-" + backend), "--ms", str(ms)]
-    if backend == "aws-lc":
-        # Plus the cost of e·C from a precomputed per-client table (a
-        # proposal for the client-auth goal; not part of the comparison).
-        cmd += ["--ops", ",".join(["x25519_var", "unpack_anon", "x25519_base", "pack_anon",
-                                   "unpack_auth", "pack_auth", "reply_pack", "reply_unpack"]
-                                  + PROPOSALS)]
     out = run(cmd, capture=True, timeout=600)
     return rates(parse_json_lines(out, "pssst-bench " + backend))
 
@@ -434,20 +425,6 @@ def main():
         result["udp"][key] = {k: med_spread([run_[k] for run_ in runs])
                               for k in ("tx_per_s", "tx_per_cpu_s", "tx_per_user_cpu_s")}
 
-    # Proposal: client-auth unpack with e·C from a per-client precomputed
-    # table instead of the ladder, per round from the same process.
-    projected = [1.0 / (1.0 / rd["unpack_auth"] - 1.0 / rd["x25519_var"]
-                        + 1.0 / rd["proposal_table_mul"]) for rd in rounds["pssst-core/aws-lc"]]
-    best_ref = result["ratios"]["unpack_auth"]["best_reference"]
-    result["proposal_client_table"] = {
-        "table_mul": med_spread([rd["proposal_table_mul"] for rd in rounds["pssst-core/aws-lc"]]),
-        "table_create": med_spread([rd["proposal_table_create"]
-                                    for rd in rounds["pssst-core/aws-lc"]]),
-        "unpack_auth_projected": med_spread(projected),
-        "unpack_auth_projected_vs_best_reference":
-            statistics.median(projected) / median(best_ref, "unpack_auth"),
-    }
-
     if args.callgrind:
         need("valgrind")
         cg = {}
@@ -544,15 +521,6 @@ def print_table(result, args):
         print("  %-26s" % name + "  ".join(
             "%s %+.1f%% [%+.1f..%+.1f]" % (op, v["median"], v["min"], v["max"])
             for op, v in per_op.items()))
-    prop = result["proposal_client_table"]
-    print("\nProposal (not in the table above): e·C for client-auth from a table precomputed per "
-          "client key\n(curve25519-dalek EdwardsBasepointTable): %s/s vs ladder %s/s; making a "
-          "table %s/s;\nprojected aws-lc client-auth unpack %s/s = %.2fx the faster reference"
-          % (fmt_rate(prop["table_mul"]["median"]),
-             fmt_rate(result["impls"]["pssst-core/aws-lc"]["x25519_var"]["median"]),
-             fmt_rate(prop["table_create"]["median"]),
-             fmt_rate(prop["unpack_auth_projected"]["median"]),
-             prop["unpack_auth_projected_vs_best_reference"]))
     cg = result.get("callgrind_instructions_per_op")
     if cg:
         print("\nCallgrind, instructions per operation:")

@@ -20,9 +20,6 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use curve25519_dalek::edwards::{EdwardsBasepointTable, EdwardsPoint};
-use curve25519_dalek::montgomery::MontgomeryPoint;
-use curve25519_dalek::traits::BasepointTable;
 use pssst_core::rand_core::{TryCryptoRng, TryRng};
 use pssst_core::{Client, ClientReplyHandler, PrivateKey, Server, ServerReplyHandler, backend};
 
@@ -84,8 +81,6 @@ struct Fixture {
     request_anon: Vec<u8>,
     request_auth: Vec<u8>,
     point: [u8; 32],
-    client_edwards: EdwardsPoint,
-    client_table: EdwardsBasepointTable,
 }
 
 impl Fixture {
@@ -98,14 +93,6 @@ impl Fixture {
             Client::with_client_auth(server_public, &PrivateKey::from_bytes([2; 32])).unwrap();
         let request_anon = anon.pack_request(&MESSAGE).unwrap().0;
         let request_auth = auth.pack_request(&MESSAGE).unwrap().0;
-        let client_public = auth.client_public_key().unwrap().to_bytes();
-        let client_edwards = MontgomeryPoint(client_public).to_edwards(0).unwrap();
-        let client_table = EdwardsBasepointTable::create(&client_edwards);
-        // The table gives exactly X25519(e, C), for either sign of C.
-        for e in [[3u8; 32], [0xa7; 32], [0; 32], [0xff; 32]] {
-            let via_table = client_table.mul_base_clamped(e).to_montgomery().to_bytes();
-            assert_eq!(via_table, *backend::x25519(&e, &client_public).unwrap());
-        }
         Fixture {
             server,
             anon,
@@ -113,8 +100,6 @@ impl Fixture {
             request_anon,
             request_auth,
             point: server_public.to_bytes(),
-            client_edwards,
-            client_table,
         }
     }
 
@@ -218,33 +203,6 @@ impl Fixture {
                 }
                 start.elapsed()
             }
-            // Not part of the comparison: what the client-auth check e·C
-            // would cost with a table precomputed for the client key C (a
-            // fixed-base-style multiplication), and what making the table costs.
-            "proposal_table_mul" => {
-                let table = &self.client_table;
-                timed(&mut || {
-                    black_box(measured(|| {
-                        table
-                            .mul_base_clamped(black_box(scalar))
-                            .to_montgomery()
-                            .to_bytes()
-                    }));
-                })
-            }
-            "proposal_edwards_var" => timed(&mut || {
-                black_box(measured(|| {
-                    black_box(self.client_edwards)
-                        .mul_clamped(black_box(scalar))
-                        .to_montgomery()
-                        .to_bytes()
-                }));
-            }),
-            "proposal_table_create" => timed(&mut || {
-                black_box(measured(|| {
-                    EdwardsBasepointTable::create(black_box(&self.client_edwards))
-                }));
-            }),
             _ => panic!("unknown op {op}"),
         }
     }
