@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The Python legs of the side-by-side benchmark (see interop/bench/README.md).
+"""The Python legs of the side-by-side benchmark (see interop/compare/README.md).
 
 Run by the interpreter of a venv holding either pypssst 0.2.1 or pssst-rs's
 drop-in package (same import name ``pssst``): which one is timed depends only

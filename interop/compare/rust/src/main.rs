@@ -1,13 +1,13 @@
-//! pssst-core's leg of the side-by-side benchmark (see interop/bench/README.md).
+//! pssst-core's leg of the side-by-side benchmark (see interop/compare/README.md).
 //!
-//! `pssst-bench [--ms N]` times every operation with 64-byte messages and
+//! `pssst-compare [--ms N]` times every operation with 64-byte messages and
 //! prints one JSON object per line: `{"impl", "backend", "op", "ops_per_s",
 //! "wall_ops_per_s", "n", "secs"}`: `ops_per_s` is per second of process CPU
 //! time (robust to preemption on a loaded machine), `wall_ops_per_s` per
 //! second of wall time, each the median of five timed sub-batches.
-//! `pssst-bench --callgrind OP --iters N` runs OP N times (plus setup) and
+//! `pssst-compare --callgrind OP --iters N` runs OP N times (plus setup) and
 //! nothing else, for instruction counting under valgrind's callgrind with
-//! `--toggle-collect='pssst_bench::measured*'` (only the operations count).
+//! `--toggle-collect='pssst_compare::measured*'` (only the operations count).
 //!
 //! The operations, named identically in every leg:
 //! `x25519_base`, `x25519_var` (raw multiplications of the backend),
@@ -245,7 +245,7 @@ impl Fixture {
 }
 
 /// One operation, never inlined: `valgrind --tool=callgrind
-/// --toggle-collect='pssst_bench::measured*'` counts exactly the measured
+/// --toggle-collect='pssst_compare::measured*'` counts exactly the measured
 /// operations and none of the setup.
 #[inline(never)]
 fn measured<R>(op: impl FnOnce() -> R) -> R {
@@ -313,7 +313,7 @@ fn main() {
 
 fn usage(arg: &str) -> ! {
     eprintln!(
-        "pssst-bench: bad argument {arg}\nusage: pssst-bench [--ms N] [--ops a,b] | --callgrind OP [--iters N] | --backend"
+        "pssst-compare: bad argument {arg}\nusage: pssst-compare [--ms N] [--ops a,b] | --callgrind OP [--iters N] | --backend"
     );
     std::process::exit(2)
 }

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Side-by-side benchmark: pssst-rs against gopssst v0.2.2 and pypssst 0.2.1.
 
-One command, from a fresh clone (see interop/bench/README.md):
+One command, from a fresh clone (see interop/compare/README.md):
 
-    python3 interop/bench/run.py            # or: interop/bench/run.sh
+    python3 interop/compare/run.py            # or: interop/compare/run.sh
 
 builds and installs everything it needs (Rust harness for each X25519
 backend, the Go benchmark with gopssst pinned by go.sum, two venvs under
@@ -70,12 +70,12 @@ GO_NAMES = {
 
 
 def log(message):
-    sys.stderr.write("[bench] %s\n" % message)
+    sys.stderr.write("[compare] %s\n" % message)
     sys.stderr.flush()
 
 
 def die(message):
-    sys.stderr.write("\n[bench] FATAL: %s\n" % message)
+    sys.stderr.write("\n[compare] FATAL: %s\n" % message)
     sys.exit(1)
 
 
@@ -125,12 +125,12 @@ def setup(args):
 
     # 1. pssst-core harness, once per backend (features differ: copy each).
     for backend in BACKENDS:
-        cmd = ["cargo", "build", "--release", "--locked", "-p", "pssst-bench"]
+        cmd = ["cargo", "build", "--release", "--locked", "-p", "pssst-compare"]
         if backend == "aws-lc":
             cmd += ["--features", "aws-lc"]
         run(cmd)
-        dest = os.path.join(BIN, "pssst-bench-" + backend)
-        shutil.copy2(os.path.join(TARGET, "release", "pssst-bench"), dest)
+        dest = os.path.join(BIN, "pssst-compare-" + backend)
+        shutil.copy2(os.path.join(TARGET, "release", "pssst-compare"), dest)
         got = run([dest, "--backend"], capture=True).strip()
         if got != backend:
             die("%s reports backend %r" % (dest, got))
@@ -142,7 +142,7 @@ def setup(args):
     run(["go", "mod", "download"], cwd=go_dir, env=go_env)
     run(["go", "mod", "verify"], cwd=go_dir, env=go_env)
     run(["go", "vet", "./..."], cwd=go_dir, env=go_env)
-    run(["go", "test", "-c", "-o", os.path.join(BIN, "gopssst-bench.test"), "."],
+    run(["go", "test", "-c", "-o", os.path.join(BIN, "gopssst-compare.test"), "."],
         cwd=go_dir, env=go_env)
 
     # 3. pypssst 0.2.1 in its own venv.
@@ -177,8 +177,8 @@ def setup(args):
             if has_aws_lc(dest) != (backend == "aws-lc"):
                 die("%s was not built with the %s backend" % (dest, backend))
     for backend in BACKENDS:
-        if has_aws_lc(os.path.join(BIN, "pssst-bench-" + backend)) != (backend == "aws-lc"):
-            die("pssst-bench-%s was not built with the %s backend" % (backend, backend))
+        if has_aws_lc(os.path.join(BIN, "pssst-compare-" + backend)) != (backend == "aws-lc"):
+            die("pssst-compare-%s was not built with the %s backend" % (backend, backend))
 
 
 def has_aws_lc(binary):
@@ -206,13 +206,13 @@ def rates(rows):
 
 
 def leg_rust(backend, ms):
-    cmd = [os.path.join(BIN, "pssst-bench-" + backend), "--ms", str(ms)]
+    cmd = [os.path.join(BIN, "pssst-compare-" + backend), "--ms", str(ms)]
     out = run(cmd, capture=True, timeout=600)
-    return rates(parse_json_lines(out, "pssst-bench " + backend))
+    return rates(parse_json_lines(out, "pssst-compare " + backend))
 
 
 def leg_python(venv, ms, raw):
-    cmd = [venv_python(venv), os.path.join(HERE, "python", "py_bench.py"), "--ms", str(ms)]
+    cmd = [venv_python(venv), os.path.join(HERE, "python", "leg.py"), "--ms", str(ms)]
     if raw:
         cmd.append("--raw")
     out = run(cmd, capture=True, timeout=900)
@@ -222,7 +222,7 @@ def leg_python(venv, ms, raw):
 def leg_go(ms):
     """`go test -bench` (compiled once): five timed runs each, median.
     The benchmarks report process CPU time as cpu-ns/op next to ns/op."""
-    test = os.path.join(BIN, "gopssst-bench.test")
+    test = os.path.join(BIN, "gopssst-compare.test")
     per = "%dms" % max(1, ms // 5)
     results, wall = {}, {}
     for bench, benchtime in (("^Benchmark(X25519|Request)", per), ("^BenchmarkReply", "800x")):
@@ -294,8 +294,8 @@ def callgrind_instructions(backend, op, iters):
     the setup), over iters + 1 calls (one warm-up)."""
     with tempfile.TemporaryDirectory() as tmp:
         out_file = os.path.join(tmp, "cg.out")
-        run(["valgrind", "--tool=callgrind", "--toggle-collect=pssst_bench::measured*",
-             "--callgrind-out-file=" + out_file, os.path.join(BIN, "pssst-bench-" + backend),
+        run(["valgrind", "--tool=callgrind", "--toggle-collect=pssst_compare::measured*",
+             "--callgrind-out-file=" + out_file, os.path.join(BIN, "pssst-compare-" + backend),
              "--callgrind", op, "--iters", str(iters)], capture=True, timeout=1800)
         with open(out_file) as f:
             summary = [l for l in f if l.startswith(("summary:", "totals:"))]
@@ -347,8 +347,8 @@ def main():
     started = time.time()
     if not args.no_setup:
         setup(args)
-    for path in [os.path.join(BIN, "pssst-bench-" + b) for b in BACKENDS] + \
-            [os.path.join(BIN, "gopssst-bench.test"), venv_python("venv-pypssst"),
+    for path in [os.path.join(BIN, "pssst-compare-" + b) for b in BACKENDS] + \
+            [os.path.join(BIN, "gopssst-compare.test"), venv_python("venv-pypssst"),
              venv_python("venv-pssst-py")]:
         if not os.access(path, os.X_OK):
             die("%s is missing: run without --no-setup" % path)

@@ -1,4 +1,4 @@
-module pssst-rs/interop/bench/go
+module pssst-rs/interop/compare/go
 
 go 1.19
 
