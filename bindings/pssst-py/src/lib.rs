@@ -43,7 +43,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 fn _pssst(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     // Which X25519 implementation this build uses: "aws-lc" or "x25519-dalek".
-    m.add("_backend", pssst_core::backend::NAME)?;
+    m.add("_backend", pssst_core::BACKEND)?;
     m.add_class::<client::PyClient>()?;
     m.add_class::<client::PyClientReplyHandler>()?;
     m.add_class::<server::PyServer>()?;

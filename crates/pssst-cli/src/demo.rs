@@ -282,7 +282,7 @@ pub fn run() -> Result<(), String> {
         open.local_addr(),
         closed.local_addr(),
         open.workers(),
-        pssst_core::backend::NAME,
+        pssst_core::BACKEND,
     );
     say!(
         "  server key {}, allowed client {}",

@@ -217,6 +217,13 @@ impl ClientReplyHandler {
         self.used
     }
 
+    /// The request's identifier: its DH parameter, which its reply repeats
+    /// (the same as [`ServerReplyHandler::request_id`](crate::ServerReplyHandler::request_id)
+    /// on the server).
+    pub fn request_id(&self) -> [u8; DH_PARAM_LEN] {
+        self.dh_param
+    }
+
     /// Checks everything about `packet` that needs no decryption; returns
     /// its header and the message length.
     fn check(&self, packet: &[u8]) -> Result<(Header, usize)> {

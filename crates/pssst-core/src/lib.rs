@@ -51,12 +51,16 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+// The raw X25519 calls are public only so that benchmarks can time them:
+// hidden from the docs, not part of the supported API. `BACKEND` names it.
+#[doc(hidden)]
 pub mod backend;
 mod client;
 mod error;
 pub mod hazmat;
 mod header;
 mod keys;
+mod precheck;
 mod server;
 mod session;
 
@@ -70,6 +74,9 @@ pub use keys::{KEY_LEN, PrivateKey, PublicKey, generate_key_pair_with_rng};
 pub use server::Request;
 pub use server::{RequestRef, Server, ServerReplyHandler};
 pub use session::{DH_PARAM_LEN, TAG_LEN};
+
+/// Name of the X25519 backend compiled in: `"aws-lc"` or `"x25519-dalek"`.
+pub const BACKEND: &str = backend::NAME;
 
 /// Re-exported so callers can name the RNG traits the `_with_rng` methods take.
 pub use rand_core;

@@ -225,6 +225,13 @@ impl ServerReplyHandler {
         self.used
     }
 
+    /// The request's identifier: its DH parameter, the same in every copy
+    /// of one request and different for every new one (key a reply cache
+    /// with it).
+    pub fn request_id(&self) -> [u8; DH_PARAM_LEN] {
+        self.dh_param
+    }
+
     /// True when the request was client-authenticated (the reply carries
     /// the CLIENT_AUTH flag too).
     pub fn is_client_auth(&self) -> bool {

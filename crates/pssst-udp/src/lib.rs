@@ -50,14 +50,12 @@
 mod async_client;
 mod cache;
 mod client;
-mod filter;
 mod server;
 mod stats;
 
 #[cfg(feature = "tokio")]
 pub use async_client::AsyncUdpClient;
 pub use client::{ClientConfig, ClientError, Transaction, UdpClient};
-pub use filter::{is_low_order, low_order_points};
 pub use server::{Echo, Handler, Request, ServerConfig, UdpServer};
 pub use stats::{Counter, Stats};
 

@@ -11,13 +11,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use pssst_core::{DH_PARAM_LEN, Error, HEADER_LEN, PACKET_OVERHEAD, PrivateKey, PublicKey, Server};
+use pssst_core::{DH_PARAM_LEN, Error, PACKET_OVERHEAD, PrivateKey, PublicKey, Server};
 use socket2::{Domain, Protocol, Socket, Type};
 use zeroize::Zeroize;
 
 use crate::MAX_DATAGRAM;
 use crate::cache::{Lookup, ReplyCache, Verdict};
-use crate::filter::{Precheck, precheck};
 use crate::stats::{Counter, Stats, WorkerStats};
 
 /// One request, as a [`Handler`] sees it.
@@ -403,12 +402,19 @@ fn serve_one<H: Handler>(
     reply: &mut Vec<u8>,
     out: &mut [u8],
 ) -> Outcome {
-    if let Precheck::Drop(counter) = precheck(packet, shared.authorized_clients.is_some()) {
-        return Outcome::Done(counter);
+    // Junk is dropped before any X25519, by pssst-core's own checks.
+    let header = match Server::precheck(packet) {
+        Ok(header) => header,
+        Err(Error::NotRequest) => return Outcome::Done(Counter::DroppedReplyFlag),
+        Err(Error::UnsupportedCipherSuite) => return Outcome::Done(Counter::DroppedUnknownSuite),
+        Err(Error::LowOrderPoint) => return Outcome::Done(Counter::DroppedLowOrder),
+        Err(_) => return Outcome::Done(Counter::DroppedShort),
+    };
+    // A closed service answers only authenticated clients.
+    if shared.authorized_clients.is_some() && !header.is_client_auth() {
+        return Outcome::Done(Counter::DroppedUnauthorized);
     }
     let request_len = packet.len();
-    let mut request_id = [0u8; DH_PARAM_LEN];
-    request_id.copy_from_slice(&packet[HEADER_LEN..HEADER_LEN + DH_PARAM_LEN]);
 
     let request = match shared.server.unpack_request_in_place(packet) {
         Ok(request) => request,
@@ -433,6 +439,7 @@ fn serve_one<H: Handler>(
     } else {
         request_len.min(MAX_DATAGRAM)
     };
+    let request_id = request.reply_handler.request_id();
     let incoming = Request {
         message: request.message,
         client_public_key: request.client_public_key,
