@@ -202,6 +202,23 @@ status=0; printf 'SERVER_KEY:1234\n' | "$PSSST" compat >/dev/null 2>"$WORK/compa
 [ "$status" = 1 ] && grep -q "expected 32 bytes" "$WORK/compat.err" || fail "compat bad line: $status"
 pass "compat: bad line -> $(cat "$WORK/compat.err")"
 
+echo "--- the README's CLI example, as written (on a free port instead of 7777)"
+readme_cli="$(sed -n '/<!-- section: cli -->/,/<!-- \/section: cli -->/p' README.md \
+  | awk '/^```sh$/ { inside = 1; next } /^```$/ { inside = 0 } inside')"
+[ -n "$readme_cli" ] || fail "no \`\`\`sh block in the README's cli section"
+grep -q 7777 <<<"$readme_cli" || fail "the README's CLI example no longer uses port 7777"
+port="$(python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+mkdir "$WORK/readme-cli"
+# The example starts `pssst serve ... &`: the EXIT trap stops it.
+(cd "$WORK/readme-cli" && PATH="$(dirname "$PSSST"):$PATH" timeout 60 bash -euo pipefail -c \
+  "trap 'kill \$(jobs -p) 2>/dev/null || true' EXIT"$'\n'"${readme_cli//7777/$port}") \
+  >"$WORK/readme-cli.out" 2>&1 || fail "the README's CLI example failed: $(cat "$WORK/readme-cli.out")"
+# (`pssst send` prints the reply as it is, without a newline.)
+grep -q '^hello' "$WORK/readme-cli.out" && grep -q '^hi' "$WORK/readme-cli.out" \
+  && grep -q "20000 ok, 0 failed" "$WORK/readme-cli.out" \
+  || fail "the README's CLI example printed: $(cat "$WORK/readme-cli.out")"
+pass "the README's CLI example: keygen, pubkey, serve, send (anonymous, authenticated), bench"
+
 echo "--- demo"
 timeout 60 "$PSSST" demo | tee "$WORK/demo.txt"
 grep -q "^result: OK" "$WORK/demo.txt" || fail "demo did not verify"
