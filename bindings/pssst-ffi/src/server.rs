@@ -2,7 +2,7 @@
 
 use std::ptr;
 
-use pssst_core::{PrivateKey, Server, ServerReplyHandler};
+use pssst_core::{Client, Error, PrivateKey, Server, ServerReplyHandler};
 use pssst_ffi_macros::ffi_export;
 use zeroize::Zeroizing;
 
@@ -32,7 +32,9 @@ pub struct pssst_server {
 /// `pssst_server_reply_handler_free`; its keys are wiped then.
 #[derive(Debug)]
 pub struct pssst_server_reply_handler {
-    inner: ServerReplyHandler,
+    /// `None` once the reply is packed: the C contract reports reuse as
+    /// `PSSST_ERR_HANDLER_REUSED`, where Rust makes it impossible.
+    inner: Option<ServerReplyHandler>,
 }
 
 /// Creates a server holding `server_private_key`. On success `*server_out`
@@ -156,16 +158,17 @@ pub unsafe extern "C" fn pssst_server_unpack_request(
         let packet = unsafe { buffers::input(packet, packet_len) };
         // SAFETY: checked by check_buffers; writable and disjoint.
         let message = unsafe { buffers::output(message, message_capacity) };
-        let result = server
-            .unpack_request_into(packet, message)
-            .map(|(len, client_key, handler)| (len, (client_key, handler)));
+        let result = server.unpack_request_into(packet, message).map(|request| {
+            let len = request.message.len();
+            (len, (request.client_public_key, request.reply_handler))
+        });
         let (client_key, inner) = write_len(&mut message_len, result)?;
         if let Some(client_key) = client_key {
             client_key_out.write(client_key.to_bytes());
             authenticated_out.write(true);
         }
         handler_out.write(Box::into_raw(Box::new(pssst_server_reply_handler {
-            inner,
+            inner: Some(inner),
         })));
         Ok(())
     })
@@ -180,7 +183,7 @@ pub unsafe extern "C" fn pssst_server_unpack_request(
 #[ffi_export]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn pssst_reply_size(message_len: usize) -> usize {
-    pssst_core::reply_len(message_len).unwrap_or(0)
+    Client::reply_len(message_len).unwrap_or(0)
 }
 
 /// Encrypts `message` into the reply packet for this handler's request.
@@ -212,12 +215,26 @@ pub unsafe extern "C" fn pssst_server_reply_handler_pack(
         check_buffers((message, message_len), (packet, packet_capacity))?;
 
         // SAFETY: a live handler used by this thread only (the contract).
-        let handler = unsafe { &mut handler.as_mut().inner };
+        let slot = unsafe { &mut handler.as_mut().inner };
         // SAFETY: checked by check_buffers; readable (the contract).
         let message = unsafe { buffers::input(message, message_len) };
         // SAFETY: checked by check_buffers; writable and disjoint.
         let packet = unsafe { buffers::output(packet, packet_capacity) };
-        let result = handler.pack_reply_into(message, packet);
+        // Sized before the handler is taken: a buffer too small (or a
+        // message too large) leaves it usable, as the contract says.
+        let result = match (slot.take(), Client::reply_len(message_len)) {
+            (None, _) => Err(Error::HandlerReused),
+            (Some(handler), Ok(needed)) if needed <= packet_capacity => {
+                handler.pack_reply_into(message, packet)
+            }
+            (Some(handler), sized) => {
+                *slot = Some(handler);
+                Err(match sized {
+                    Ok(needed) => Error::BufferTooSmall { needed },
+                    Err(e) => e,
+                })
+            }
+        };
         write_len(&mut packet_len, result.map(|len| (len, ())))
     })
 }

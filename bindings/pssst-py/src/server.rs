@@ -55,7 +55,7 @@ impl PyServer {
             .map(|key| cryptography_public_key(py, key))
             .transpose()?;
         let handler = PyServerReplyHandler {
-            inner: Mutex::new(request.reply_handler),
+            inner: Mutex::new(Some(request.reply_handler)),
         };
         Ok((PyBytes::new(py, &request.message), client_key, handler))
     }
@@ -70,7 +70,9 @@ impl PyServer {
 #[pyclass(frozen, module = "pssst._pssst", name = "ServerReplyHandler")]
 #[derive(Debug)]
 pub struct PyServerReplyHandler {
-    inner: Mutex<ServerReplyHandler>,
+    /// `None` once packed: pypssst's API reports reuse as
+    /// PSSSTHandlerReused, where Rust makes it impossible.
+    inner: Mutex<Option<ServerReplyHandler>>,
 }
 
 #[pymethods]
@@ -84,10 +86,15 @@ impl PyServerReplyHandler {
     ) -> PyResult<Bound<'py, PyBytes>> {
         let data = data_of(data)?;
         let message = data.as_slice();
-        let packet_len = pssst_core::reply_len(message.len()).map_err(to_py_err)?;
+        let packet_len = pssst_core::Client::reply_len(message.len()).map_err(to_py_err)?;
         // The lock is taken and released inside, never held while re-taking
         // the GIL; the packet is sealed straight into the new bytes object.
-        let pack = |packet: &mut [u8]| lock(&self.inner).pack_reply_into(message, packet);
+        // The buffer is exactly the reply's size, so packing cannot fail
+        // for want of room after the handler is taken.
+        let pack = |packet: &mut [u8]| {
+            let handler = lock(&self.inner).take().ok_or(Error::HandlerReused)?;
+            handler.pack_reply_into(message, packet)
+        };
         PyBytes::new_with(py, packet_len, |packet| {
             if message.len() >= DETACH_THRESHOLD {
                 py.detach(|| pack(packet))
@@ -102,6 +109,6 @@ impl PyServerReplyHandler {
     /// True once the reply has been packed.
     #[getter]
     fn used(&self) -> bool {
-        lock(&self.inner).is_used()
+        lock(&self.inner).is_none()
     }
 }

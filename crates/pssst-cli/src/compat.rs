@@ -71,8 +71,12 @@ pub struct Session {
 impl Session {
     /// Fresh keys and plaintext.
     pub fn new() -> Result<Session, String> {
-        let server_key = PrivateKey::generate().map_err(|e| e.to_string())?;
-        let client_key = PrivateKey::generate().map_err(|e| e.to_string())?;
+        let server_key = pssst_core::generate_key_pair()
+            .map(|(key, _)| key)
+            .map_err(|e| e.to_string())?;
+        let client_key = pssst_core::generate_key_pair()
+            .map(|(key, _)| key)
+            .map_err(|e| e.to_string())?;
         let mut plaintext = [0u8; 64];
         getrandom::fill(&mut plaintext).map_err(|e| format!("random number generator: {e}"))?;
         Ok(Session {
@@ -185,7 +189,7 @@ impl Session {
                 continue;
             };
             let tag = kind.request_tag();
-            let mut request = self
+            let request = self
                 .server
                 .unpack_request(&packet)
                 .map_err(|e| format!("{tag}: cannot unpack: {e}"))?;

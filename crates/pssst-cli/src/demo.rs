@@ -101,7 +101,9 @@ fn loopback() -> SocketAddr {
 }
 
 fn generate() -> Result<PrivateKey, String> {
-    PrivateKey::generate().map_err(|e| format!("cannot generate a key: {e}"))
+    pssst_core::generate_key_pair()
+        .map(|(key, _)| key)
+        .map_err(|e| format!("cannot generate a key: {e}"))
 }
 
 fn client(server: PublicKey, key: Option<&PrivateKey>) -> Result<Client, String> {

@@ -173,7 +173,7 @@ mod tests {
 
     #[test]
     fn reads_hex_keys_with_whitespace() {
-        let key = PrivateKey::generate().unwrap();
+        let key = pssst_core::generate_key_pair().unwrap().0;
         let hex = format!("  {}\n", base16ct::upper::encode_string(key.as_bytes()));
         let parsed = parse_private_key(hex.as_bytes()).unwrap();
         assert_eq!(parsed.as_bytes(), key.as_bytes());
@@ -181,7 +181,7 @@ mod tests {
 
     #[test]
     fn reads_the_v2_layout_and_checks_its_public_key() {
-        let key = PrivateKey::generate().unwrap();
+        let key = pssst_core::generate_key_pair().unwrap().0;
         let mut der = PKCS8_V2_PREFIX.to_vec();
         der.extend_from_slice(key.as_bytes());
         der.extend_from_slice(&PKCS8_V2_PUBLIC_TAG);

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use pssst_core::{Client, PrivateKey};
+use pssst_core::Client;
 use pssst_udp::{ClientConfig, UdpClient};
 
 mod args;
@@ -194,7 +194,9 @@ fn main() -> ExitCode {
 fn run(command: Command) -> Result<(), String> {
     match command {
         Command::Keygen { file, force } => {
-            let key = PrivateKey::generate().map_err(|e| format!("cannot generate a key: {e}"))?;
+            let key = pssst_core::generate_key_pair()
+                .map(|(key, _)| key)
+                .map_err(|e| format!("cannot generate a key: {e}"))?;
             keys::write_private_key(&file, &key, force)?;
             print(&key.public_key().to_string())
         }

@@ -16,7 +16,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{Served, keygen, scratch};
-use pssst_core::{Client, PrivateKey};
+use pssst_core::Client;
 use pssst_udp::{ClientConfig, UdpClient};
 
 /// RSS may grow by at most this much after warm-up.
@@ -79,7 +79,8 @@ fn valid_clients_complete_during_a_junk_flood_and_memory_stays_flat() {
     // Valid requests for the flooder to replay and mutate: anonymous and
     // client-authenticated.
     let anonymous = Client::new(public).unwrap();
-    let authenticated = Client::with_client_auth(public, &PrivateKey::generate().unwrap()).unwrap();
+    let authenticated =
+        Client::with_client_auth(public, &pssst_core::generate_key_pair().unwrap().0).unwrap();
     let valid: Vec<Vec<u8>> = (0..64)
         .map(|i| {
             let client = if i % 2 == 0 {
@@ -128,7 +129,8 @@ fn valid_clients_complete_during_a_junk_flood_and_memory_stays_flat() {
             let client = if t % 2 == 0 {
                 Client::new(public).unwrap()
             } else {
-                Client::with_client_auth(public, &PrivateKey::generate().unwrap()).unwrap()
+                Client::with_client_auth(public, &pssst_core::generate_key_pair().unwrap().0)
+                    .unwrap()
             };
             thread::spawn(move || {
                 let mut udp = UdpClient::connect(addr, client, config).unwrap();

@@ -49,14 +49,15 @@ fn operations(c: &mut Criterion) {
                 server
                     .unpack_request_into(black_box(&request), &mut plaintext)
                     .unwrap()
-                    .0
+                    .message
+                    .len()
             })
         });
 
         group.bench_function(format!("server reply pack {mode}"), |b| {
             b.iter_batched(
                 || server.unpack_request(&request).unwrap().reply_handler,
-                |mut handler| {
+                |handler| {
                     handler
                         .pack_reply_into(black_box(&MESSAGE), &mut packet)
                         .unwrap()

@@ -13,7 +13,7 @@ fn main() -> Result<(), pssst_core::Error> {
         Client::with_client_auth(server_public, &client_private)?,
     ] {
         let (request, mut reply_handler) = client.pack_request(b"hello")?;
-        let mut incoming = server.unpack_request(&request)?;
+        let incoming = server.unpack_request(&request)?;
         let reply = incoming.reply_handler.pack_reply(&incoming.message)?;
         let echoed = reply_handler.unpack_reply(&reply)?;
         assert_eq!(echoed, b"hello");

@@ -95,6 +95,12 @@ impl Client {
         self.auth.as_ref().map(|auth| auth.public)
     }
 
+    /// Length of the reply packet carrying `message_len` bytes (the same for
+    /// every client and server).
+    pub fn reply_len(message_len: usize) -> Result<usize> {
+        packet_len(message_len)
+    }
+
     /// Length of the request packet for a message of `message_len` bytes.
     pub fn request_len(&self, message_len: usize) -> Result<usize> {
         let proof_len = if self.auth.is_some() {

@@ -42,21 +42,6 @@ impl PrivateKey {
         Ok(key)
     }
 
-    /// A fresh key from `rng`, clamped as gopssst's `GenerateKeyPair` does.
-    pub fn generate_with_rng<R: TryCryptoRng + ?Sized>(rng: &mut R) -> Result<PrivateKey> {
-        let mut key = PrivateKey([0; KEY_LEN]);
-        rng.try_fill_bytes(&mut key.0)
-            .map_err(|_| Error::RngFailure)?;
-        clamp(&mut key.0);
-        Ok(key)
-    }
-
-    /// A fresh key from the operating system's RNG.
-    #[cfg(feature = "getrandom")]
-    pub fn generate() -> Result<PrivateKey> {
-        PrivateKey::generate_with_rng(&mut getrandom::SysRng)
-    }
-
     /// The secret bytes. Handle with care.
     pub fn as_bytes(&self) -> &[u8; KEY_LEN] {
         &self.0
@@ -145,11 +130,15 @@ impl fmt::Display for PublicKey {
     }
 }
 
-/// A fresh key pair from `rng`.
+/// A fresh key pair from `rng`; the private key is clamped as gopssst's
+/// `GenerateKeyPair` does. The one way to make keys in Rust.
 pub fn generate_key_pair_with_rng<R: TryCryptoRng + ?Sized>(
     rng: &mut R,
 ) -> Result<(PrivateKey, PublicKey)> {
-    let private = PrivateKey::generate_with_rng(rng)?;
+    let mut private = PrivateKey([0; KEY_LEN]);
+    rng.try_fill_bytes(&mut private.0)
+        .map_err(|_| Error::RngFailure)?;
+    clamp(&mut private.0);
     let public = private.public_key();
     Ok((private, public))
 }

@@ -95,8 +95,3 @@ pub struct ReadmeDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct CrateReadmeDoctests;
-
-/// Length of a reply packet carrying `message_len` bytes.
-pub fn reply_len(message_len: usize) -> Result<usize> {
-    session::packet_len(message_len)
-}

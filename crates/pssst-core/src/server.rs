@@ -106,14 +106,13 @@ impl Server {
 
     /// Unpacks the request in `packet` into `out`, which must hold the whole
     /// plaintext, `packet.len() - PACKET_OVERHEAD` bytes (the 64-byte
-    /// client-auth proof is decrypted there too, then removed). Returns the
-    /// message length (the message is `out[..len]`), the authenticated
-    /// client key and the reply handler. Allocates nothing.
-    pub fn unpack_request_into(
+    /// client-auth proof is decrypted there too, then removed): the message
+    /// is a slice of `out`. Allocates nothing.
+    pub fn unpack_request_into<'o>(
         &self,
         packet: &[u8],
-        out: &mut [u8],
-    ) -> Result<(usize, Option<PublicKey>, ServerReplyHandler)> {
+        out: &'o mut [u8],
+    ) -> Result<RequestRef<'o>> {
         let opened = self.open(packet)?;
         let plaintext_len = packet.len() - PACKET_OVERHEAD;
         let plaintext = out.get_mut(..plaintext_len).ok_or(Error::BufferTooSmall {
@@ -130,19 +129,23 @@ impl Server {
             plaintext.copy_within(offset.., 0);
             plaintext[plaintext_len - offset..].zeroize();
         }
-        Ok((
-            plaintext_len - offset,
+        Ok(RequestRef {
+            message: &mut plaintext[..plaintext_len - offset],
             client_public_key,
-            ServerReplyHandler::new(opened),
-        ))
+            reply_handler: ServerReplyHandler::new(opened),
+        })
     }
 
     /// Unpacks the request in `packet` into a new [`Request`].
     #[cfg(feature = "alloc")]
     pub fn unpack_request(&self, packet: &[u8]) -> Result<Request> {
         let mut message = alloc::vec![0; packet.len().saturating_sub(PACKET_OVERHEAD)];
-        let (len, client_public_key, reply_handler) =
-            self.unpack_request_into(packet, &mut message)?;
+        let unpacked = self.unpack_request_into(packet, &mut message)?;
+        let (len, client_public_key, reply_handler) = (
+            unpacked.message.len(),
+            unpacked.client_public_key,
+            unpacked.reply_handler,
+        );
         message.truncate(len);
         Ok(Request {
             message,
@@ -193,9 +196,20 @@ fn verify_proof(opened: &Opened, plaintext: &[u8]) -> Result<(usize, Option<Publ
 /// Packs the one reply to one request, reusing the request's key and DH
 /// parameter with the reply nonce.
 ///
-/// It packs exactly one reply: a second call fails with
-/// [`Error::HandlerReused`], because a second, different reply would reuse
-/// the AES-GCM nonce. [`Error::BufferTooSmall`] does not use it up.
+/// It packs exactly one reply: packing consumes it, because a second,
+/// different reply would reuse the AES-GCM nonce. Size the buffer with
+/// [`Client::reply_len`](crate::Client::reply_len) first: a failed pack
+/// ([`Error::BufferTooSmall`] too) uses it up all the same.
+///
+/// ```compile_fail
+/// # let (server_private, server_public) = pssst_core::generate_key_pair().unwrap();
+/// # let server = pssst_core::Server::new(server_private);
+/// # let client = pssst_core::Client::new(server_public).unwrap();
+/// # let (request, _) = client.pack_request(b"q").unwrap();
+/// let handler = server.unpack_request(&request).unwrap().reply_handler;
+/// let first = handler.pack_reply(b"one");
+/// let second = handler.pack_reply(b"two"); // error: use of moved value
+/// ```
 ///
 /// A client that retries sends the same request again, and the server
 /// derives the same key and nonce for it. The reply to a retry must
@@ -207,7 +221,6 @@ pub struct ServerReplyHandler {
     keys: SessionKeys,
     dh_param: [u8; DH_PARAM_LEN],
     client_auth: bool,
-    used: bool,
 }
 
 impl ServerReplyHandler {
@@ -216,13 +229,7 @@ impl ServerReplyHandler {
             client_auth: opened.header.is_client_auth(),
             keys: opened.keys,
             dh_param: opened.dh_param,
-            used: false,
         }
-    }
-
-    /// True once the reply has been packed.
-    pub fn is_used(&self) -> bool {
-        self.used
     }
 
     /// The request's identifier: its DH parameter, the same in every copy
@@ -238,12 +245,10 @@ impl ServerReplyHandler {
         self.client_auth
     }
 
-    /// Packs `message` into `packet` (at least [`reply_len`](crate::reply_len)
-    /// bytes); returns the packet length. Allocates nothing.
-    pub fn pack_reply_into(&mut self, message: &[u8], packet: &mut [u8]) -> Result<usize> {
-        if self.used {
-            return Err(Error::HandlerReused);
-        }
+    /// Packs `message` into `packet` (at least
+    /// [`Client::reply_len`](crate::Client::reply_len) bytes); returns the
+    /// packet length. Allocates nothing.
+    pub fn pack_reply_into(self, message: &[u8], packet: &mut [u8]) -> Result<usize> {
         let len = packet_len(message.len())?;
         let packet = packet
             .get_mut(..len)
@@ -255,16 +260,12 @@ impl ServerReplyHandler {
         head[4..].copy_from_slice(&self.dh_param);
         body[..message.len()].copy_from_slice(message);
         self.keys.seal(Direction::Reply, header, body)?;
-        self.used = true;
         Ok(len)
     }
 
     /// Packs `message` into a new packet.
     #[cfg(feature = "alloc")]
-    pub fn pack_reply(&mut self, message: &[u8]) -> Result<Vec<u8>> {
-        if self.used {
-            return Err(Error::HandlerReused);
-        }
+    pub fn pack_reply(self, message: &[u8]) -> Result<Vec<u8>> {
         let mut packet = alloc::vec![0; packet_len(message.len())?];
         self.pack_reply_into(message, &mut packet)?;
         Ok(packet)

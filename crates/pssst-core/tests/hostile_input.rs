@@ -22,7 +22,7 @@ fn exchange(client_auth: bool) -> Exchange {
         Client::new(server_public).unwrap()
     };
     let (request, client_handler) = client.pack_request(b"a message of some length").unwrap();
-    let mut incoming = server.unpack_request(&request).unwrap();
+    let incoming = server.unpack_request(&request).unwrap();
     let reply = incoming.reply_handler.pack_reply(b"and its reply").unwrap();
     Exchange {
         server,

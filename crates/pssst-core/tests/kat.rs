@@ -50,7 +50,7 @@ fn server_unpacks_request_and_packs_reply_byte_for_byte() {
         let id = case["id"].as_str().unwrap();
         let server =
             Server::new(PrivateKey::from_hex(case["server_private"].as_str().unwrap()).unwrap());
-        let mut request = server
+        let request = server
             .unpack_request(&hex(&case["request_packet"]))
             .unwrap();
         assert_eq!(request.message, hex(&case["request_plaintext"]), "{id}");
@@ -78,7 +78,7 @@ fn server_in_place_and_into_variants_agree() {
         let reply_packet = hex(&case["reply_packet"]);
 
         let mut in_place = packet.clone();
-        let mut request = server.unpack_request_in_place(&mut in_place).unwrap();
+        let request = server.unpack_request_in_place(&mut in_place).unwrap();
         assert_eq!(request.message, &plaintext[..], "{id}");
         let mut out = vec![0u8; reply_packet.len()];
         let n = request
@@ -88,7 +88,8 @@ fn server_in_place_and_into_variants_agree() {
         assert_eq!(&out[..n], &reply_packet[..], "{id}");
 
         let mut message = vec![0xAAu8; packet.len() - pssst_core::PACKET_OVERHEAD];
-        let (len, key, _) = server.unpack_request_into(&packet, &mut message).unwrap();
+        let unpacked = server.unpack_request_into(&packet, &mut message).unwrap();
+        let (len, key) = (unpacked.message.len(), unpacked.client_public_key);
         assert_eq!(&message[..len], &plaintext[..], "{id}");
         assert!(
             message[len..].iter().all(|&b| b == 0),
@@ -207,7 +208,7 @@ fn requests_with_unknown_flag_bits_are_accepted_and_replies_keep_exact_flags() {
             let server = Server::new(
                 PrivateKey::from_hex(case["server_private"].as_str().unwrap()).unwrap(),
             );
-            let mut request = server
+            let request = server
                 .unpack_request(&packet)
                 .unwrap_or_else(|e| panic!("{id} {extra_bits:#x}: {e}"));
             assert_eq!(request.message, hex(&case["request_plaintext"]), "{id}");

@@ -24,7 +24,7 @@ fn run(
     // Vec API.
     let (packet, mut handler) = client.pack_request(request).unwrap();
     assert_eq!(packet.len(), client.request_len(request.len()).unwrap());
-    let mut incoming = server.unpack_request(&packet).unwrap();
+    let incoming = server.unpack_request(&packet).unwrap();
     assert_eq!(incoming.message, request);
     let expected_key = client_auth.then(|| client_private.public_key());
     assert_eq!(incoming.client_public_key, expected_key);
@@ -33,7 +33,7 @@ fn run(
 
     // Allocation-free API, same packets.
     let mut buffer = packet.clone();
-    let mut in_place = server.unpack_request_in_place(&mut buffer).unwrap();
+    let in_place = server.unpack_request_in_place(&mut buffer).unwrap();
     assert_eq!(&in_place.message[..], request);
     let mut out = vec![0; reply.len() + PACKET_OVERHEAD];
     let n = in_place

@@ -477,7 +477,7 @@ fn serve_one<H: Handler>(
 fn answer<H: Handler>(
     shared: &Shared<H>,
     request: &Request<'_>,
-    mut reply_handler: pssst_core::ServerReplyHandler,
+    reply_handler: pssst_core::ServerReplyHandler,
     max_packet: usize,
     reply: &mut Vec<u8>,
     out: &mut [u8],
@@ -488,7 +488,7 @@ fn answer<H: Handler>(
     if !matches!(answer, Ok(true)) {
         return Outcome::Done(Counter::NoReply);
     }
-    let Ok(reply_len) = pssst_core::reply_len(reply.len()) else {
+    let Ok(reply_len) = pssst_core::Client::reply_len(reply.len()) else {
         return Outcome::Done(Counter::DroppedReplyTooLarge);
     };
     if reply_len > MAX_DATAGRAM {

@@ -12,7 +12,7 @@ fuzz_target!(|packet: &[u8]| {
     let mut out = vec![0u8; packet.len().saturating_sub(PACKET_OVERHEAD)];
     let into_result = server
         .unpack_request_into(packet, &mut out)
-        .map(|(len, key, _)| (out[..len].to_vec(), key));
+        .map(|request| (request.message.to_vec(), request.client_public_key));
 
     let mut buffer = packet.to_vec();
     let in_place_result = server

@@ -89,7 +89,7 @@ impl FakeServer {
             let (third, peer) = self.receive();
             assert_eq!(first, second);
             assert_eq!(first, third);
-            let mut request = self.server.unpack_request(&third).unwrap();
+            let request = self.server.unpack_request(&third).unwrap();
             let reply = request
                 .reply_handler
                 .pack_reply(b"third time lucky")
@@ -105,12 +105,12 @@ impl FakeServer {
     pub fn junk_before_the_genuine_reply(self) -> JoinHandle<()> {
         std::thread::spawn(move || {
             let (request, peer) = self.receive();
-            let mut first = self.server.unpack_request(&request).unwrap();
+            let first = self.server.unpack_request(&request).unwrap();
             let first_reply = first.reply_handler.pack_reply(b"first").unwrap();
             self.socket.send_to(&first_reply, peer).unwrap();
 
             let (request, peer) = self.receive();
-            let mut second = self.server.unpack_request(&request).unwrap();
+            let second = self.server.unpack_request(&request).unwrap();
             self.socket.send_to(b"junk", peer).unwrap();
             self.socket.send_to(&request, peer).unwrap();
             self.socket.send_to(&first_reply, peer).unwrap();

@@ -154,16 +154,16 @@ impl Fixture {
             }
             "reply_pack" => {
                 // Fresh handlers made outside the timed part.
-                let mut handlers: Vec<ServerReplyHandler> = (0..n)
+                let handlers: Vec<ServerReplyHandler> = (0..n)
                     .map(|_| {
                         self.server
                             .unpack_request_into(&self.request_anon, &mut out)
                             .unwrap()
-                            .2
+                            .reply_handler
                     })
                     .collect();
                 let start = Instant::now();
-                for handler in handlers.iter_mut() {
+                for handler in handlers {
                     black_box(measured(|| {
                         handler
                             .pack_reply_into(black_box(&MESSAGE), &mut packet)
