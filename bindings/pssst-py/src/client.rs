@@ -12,7 +12,6 @@ use pyo3::types::PyBytes;
 
 use crate::buffers::data_of;
 use crate::errors::to_py_err;
-use crate::hazmat::ScriptedRng;
 use crate::keys::key_bytes;
 use crate::{DETACH_THRESHOLD, lock};
 
@@ -85,13 +84,13 @@ impl PyClient {
         ephemeral: &Bound<'py, PyAny>,
     ) -> PyResult<(Bound<'py, PyBytes>, PyClientReplyHandler)> {
         let data = data_of(data)?;
-        let mut rng = ScriptedRng(data_of(ephemeral)?.as_slice().to_vec());
-        if rng.0.len() != 32 {
+        let ephemeral = data_of(ephemeral)?;
+        let Ok(ephemeral) = <&[u8; 32]>::try_from(ephemeral.as_slice()) else {
             return Err(PyValueError::new_err("the ephemeral must be 32 bytes"));
-        }
+        };
         let (packet, inner) = self
             .inner
-            .pack_request_with_rng(data.as_slice(), &mut rng)
+            .pack_request_with_ephemeral(data.as_slice(), ephemeral)
             .map_err(to_py_err)?;
         let handler = self.handler(&packet, inner)?;
         Ok((PyBytes::new(py, &packet), handler))

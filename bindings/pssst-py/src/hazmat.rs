@@ -6,7 +6,6 @@
 //! byte of crypto still computed by pssst-core.
 
 use pssst_core::hazmat::kdf_sha256;
-use pssst_core::rand_core::{TryCryptoRng, TryRng};
 use pssst_core::{DH_PARAM_LEN, KEY_LEN};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -40,43 +39,3 @@ pub(crate) fn _kdf_sha256<'py>(
         PyBytes::new(py, &secrets.reply_nonce),
     ))
 }
-
-/// Hands out the given bytes, then fails: the testing hook for packing a
-/// request with a recorded ephemeral.
-pub(crate) struct ScriptedRng(pub(crate) Vec<u8>);
-
-#[derive(Debug)]
-pub(crate) struct RngExhausted;
-
-impl std::fmt::Display for RngExhausted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("scripted RNG exhausted")
-    }
-}
-
-impl std::error::Error for RngExhausted {}
-
-impl TryRng for ScriptedRng {
-    type Error = RngExhausted;
-    fn try_next_u32(&mut self) -> Result<u32, RngExhausted> {
-        let mut b = [0; 4];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u32::from_le_bytes(b))
-    }
-    fn try_next_u64(&mut self) -> Result<u64, RngExhausted> {
-        let mut b = [0; 8];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u64::from_le_bytes(b))
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), RngExhausted> {
-        if dst.len() > self.0.len() {
-            return Err(RngExhausted);
-        }
-        let rest = self.0.split_off(dst.len());
-        dst.copy_from_slice(&self.0);
-        self.0 = rest;
-        Ok(())
-    }
-}
-
-impl TryCryptoRng for ScriptedRng {}

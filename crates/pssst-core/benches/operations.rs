@@ -70,7 +70,7 @@ fn operations(c: &mut Criterion) {
         // the same request, made outside the timed part from a fixed ephemeral.
         let fresh_handler = || {
             client
-                .pack_request_with_rng(&MESSAGE, &mut FixedEphemeral)
+                .pack_request_with_ephemeral(&MESSAGE, &[5; 32])
                 .unwrap()
         };
         let (request, _) = fresh_handler();
@@ -94,25 +94,6 @@ fn operations(c: &mut Criterion) {
     }
     group.finish();
 }
-
-/// Not an RNG at all: a fixed "ephemeral", so that fresh handlers for one
-/// request can be made outside the timed part of the reply-unpack bench.
-struct FixedEphemeral;
-
-impl pssst_core::rand_core::TryRng for FixedEphemeral {
-    type Error = std::convert::Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
-        Ok(5)
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-        Ok(5)
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
-        dst.fill(5);
-        Ok(())
-    }
-}
-impl pssst_core::rand_core::TryCryptoRng for FixedEphemeral {}
 
 criterion_group!(benches, operations);
 criterion_main!(benches);

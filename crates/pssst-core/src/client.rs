@@ -125,13 +125,27 @@ impl Client {
         rng: &mut R,
     ) -> Result<(usize, ClientReplyHandler)> {
         let len = self.request_len(message.len())?;
-        let packet = packet
-            .get_mut(..len)
-            .ok_or(Error::BufferTooSmall { needed: len })?;
-
+        if packet.len() < len {
+            return Err(Error::BufferTooSmall { needed: len });
+        }
         let mut ephemeral = Zeroizing::new([0u8; KEY_LEN]);
         rng.try_fill_bytes(ephemeral.as_mut())
             .map_err(|_| Error::RngFailure)?;
+        self.pack_into_with_ephemeral(message, packet, ephemeral)
+    }
+
+    /// Packs with the given ephemeral bytes (before clamping): the test
+    /// hook below and every packing path end here.
+    fn pack_into_with_ephemeral(
+        &self,
+        message: &[u8],
+        packet: &mut [u8],
+        mut ephemeral: Zeroizing<[u8; KEY_LEN]>,
+    ) -> Result<(usize, ClientReplyHandler)> {
+        let len = self.request_len(message.len())?;
+        let packet = packet
+            .get_mut(..len)
+            .ok_or(Error::BufferTooSmall { needed: len })?;
         // gopssst clamps the ephemeral, and in client-auth requests the
         // clamped bytes travel in the plaintext: clamp to stay byte-exact.
         clamp(&mut ephemeral);
@@ -193,6 +207,23 @@ impl Client {
     ) -> Result<(Vec<u8>, ClientReplyHandler)> {
         let mut packet = alloc::vec![0; self.request_len(message.len())?];
         let (_, handler) = self.pack_request_into_with_rng(message, &mut packet, rng)?;
+        Ok((packet, handler))
+    }
+
+    /// Testing only: packs `message` with `ephemeral` (32 bytes, clamped
+    /// here as an RNG's output would be) instead of a random ephemeral, for
+    /// known-answer tests and benchmarks. Two messages packed with one
+    /// ephemeral reuse an AES-GCM nonce: never use this outside tests.
+    #[doc(hidden)]
+    #[cfg(feature = "alloc")]
+    pub fn pack_request_with_ephemeral(
+        &self,
+        message: &[u8],
+        ephemeral: &[u8; KEY_LEN],
+    ) -> Result<(Vec<u8>, ClientReplyHandler)> {
+        let mut packet = alloc::vec![0; self.request_len(message.len())?];
+        let (_, handler) =
+            self.pack_into_with_ephemeral(message, &mut packet, Zeroizing::new(*ephemeral))?;
         Ok((packet, handler))
     }
 

@@ -3,24 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pssst_core::rand_core::{TryCryptoRng, TryRng};
 use pssst_core::{Client, PrivateKey, Server};
-
-struct Fixed;
-impl TryRng for Fixed {
-    type Error = core::convert::Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
-        Ok(7)
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-        Ok(7)
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
-        dst.fill(7);
-        Ok(())
-    }
-}
-impl TryCryptoRng for Fixed {}
 
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, packet)) = data.split_first() else { return };
@@ -31,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
     } else {
         Client::with_client_auth(server_public, &PrivateKey::from_bytes([0x24; 32])).unwrap()
     };
-    let (request, mut handler) = client.pack_request_with_rng(b"fuzz", &mut Fixed).unwrap();
+    let (request, mut handler) = client.pack_request_with_ephemeral(b"fuzz", &[7; 32]).unwrap();
 
     let mut copy = packet.to_vec();
     let in_place = handler.unpack_reply_in_place(&mut copy).map(|m| m.to_vec());

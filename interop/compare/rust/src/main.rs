@@ -20,7 +20,6 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use pssst_core::rand_core::{TryCryptoRng, TryRng};
 use pssst_core::{Client, ClientReplyHandler, PrivateKey, Server, ServerReplyHandler, backend};
 
 const MESSAGE: [u8; 64] = [0x42; 64];
@@ -176,7 +175,7 @@ impl Fixture {
                 // Handlers for one request (fixed ephemeral), made untimed.
                 let (request, _) = self
                     .anon
-                    .pack_request_with_rng(&MESSAGE, &mut Fixed)
+                    .pack_request_with_ephemeral(&MESSAGE, &[7; 32])
                     .unwrap();
                 let reply = self
                     .server
@@ -188,7 +187,7 @@ impl Fixture {
                 let mut handlers: Vec<ClientReplyHandler> = (0..n)
                     .map(|_| {
                         self.anon
-                            .pack_request_with_rng(&MESSAGE, &mut Fixed)
+                            .pack_request_with_ephemeral(&MESSAGE, &[7; 32])
                             .unwrap()
                             .1
                     })
@@ -251,23 +250,6 @@ impl Fixture {
 fn measured<R>(op: impl FnOnce() -> R) -> R {
     op()
 }
-
-/// A fixed "ephemeral" so fresh client handlers for one request can be made.
-struct Fixed;
-impl TryRng for Fixed {
-    type Error = std::convert::Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
-        Ok(5)
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-        Ok(5)
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
-        dst.fill(5);
-        Ok(())
-    }
-}
-impl TryCryptoRng for Fixed {}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
