@@ -1,0 +1,96 @@
+//! [`ServerConfig`]: how a [`UdpServer`](crate::UdpServer) runs.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use pssst_core::PublicKey;
+
+/// How a [`UdpServer`](crate::UdpServer) runs. Build it with the methods, starting from
+/// [`ServerConfig::default()`].
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub(super) workers: usize,
+    pub(super) allow_amplification: bool,
+    pub(super) authorized_clients: Option<HashSet<PublicKey>>,
+    pub(super) reply_cache: Option<(usize, Duration)>,
+    pub(super) reuse_port: bool,
+    pub(super) recv_buffer_bytes: usize,
+    pub(super) shutdown_poll: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> ServerConfig {
+        ServerConfig {
+            workers: 0,
+            allow_amplification: false,
+            authorized_clients: None,
+            reply_cache: None,
+            reuse_port: false,
+            recv_buffer_bytes: 4 << 20,
+            shutdown_poll: Duration::from_millis(50),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Worker threads (each with its own socket); 0, the default, means one
+    /// per available core.
+    pub fn workers(mut self, workers: usize) -> ServerConfig {
+        self.workers = workers;
+        self
+    }
+
+    /// Anti-amplification. By default no reply may be larger than the
+    /// request that caused it, client-authenticated or not: a source
+    /// address is not authenticated, and a recorded request (anyone's) can
+    /// be replayed from a spoofed one, so the server must not turn into an
+    /// amplifier. `true` lifts the limit.
+    pub fn allow_amplification(mut self, allow: bool) -> ServerConfig {
+        self.allow_amplification = allow;
+        self
+    }
+
+    /// Closed service: answer only client-authenticated requests from these
+    /// keys. Anonymous requests are dropped before any cryptography,
+    /// requests from other keys after decryption, before the handler.
+    pub fn authorized_clients(mut self, keys: impl IntoIterator<Item = PublicKey>) -> ServerConfig {
+        self.authorized_clients = Some(keys.into_iter().collect());
+        self
+    }
+
+    /// Remember every reply (the sealed packet) for `ttl`, in at most
+    /// `budget_bytes`, so that copies of a request get the same bytes even
+    /// from a handler whose output varies. Needed for such handlers: a
+    /// retry is answered under the same AES-GCM key and nonce. Entries are
+    /// never evicted early; when the budget is spent, new requests are
+    /// dropped ([`Counter::DroppedCacheFull`](crate::Counter)). `ttl` must
+    /// cover the default client's retries
+    /// ([`ClientConfig::give_up_after`](crate::ClientConfig::give_up_after));
+    /// [`UdpServer::bind`](crate::UdpServer::bind) refuses a shorter one.
+    pub fn reply_cache(mut self, budget_bytes: usize, ttl: Duration) -> ServerConfig {
+        self.reply_cache = Some((budget_bytes, ttl));
+        self
+    }
+
+    /// Join a pool of processes serving the same address on this host (all
+    /// of them with this set): the kernel spreads datagrams over them by
+    /// flow. Off by default: [`UdpServer::bind`](crate::UdpServer::bind) then fails with
+    /// `AddrInUse` when another process already serves the address, instead
+    /// of silently taking a share of its traffic.
+    pub fn reuse_port(mut self, join_pool: bool) -> ServerConfig {
+        self.reuse_port = join_pool;
+        self
+    }
+
+    /// `SO_RCVBUF` asked for each socket (the kernel may cap it); default 4 MiB.
+    pub fn recv_buffer_bytes(mut self, bytes: usize) -> ServerConfig {
+        self.recv_buffer_bytes = bytes;
+        self
+    }
+
+    /// How often idle workers look for a shutdown request; default 50 ms.
+    pub fn shutdown_poll(mut self, interval: Duration) -> ServerConfig {
+        self.shutdown_poll = interval;
+        self
+    }
+}
