@@ -23,16 +23,12 @@ pub struct PyClient {
 }
 
 impl PyClient {
-    fn handler(&self, packet: &[u8], inner: ClientReplyHandler) -> PyResult<PyClientReplyHandler> {
-        let dh_param = packet
-            .get(HEADER_LEN..HEADER_LEN + DH_PARAM_LEN)
-            .and_then(|dh| <[u8; DH_PARAM_LEN]>::try_from(dh).ok())
-            .ok_or_else(|| to_py_err(Error::Truncated))?;
-        Ok(PyClientReplyHandler {
-            dh_param,
+    fn handler(&self, inner: ClientReplyHandler) -> PyClientReplyHandler {
+        PyClientReplyHandler {
+            dh_param: inner.request_id(),
             client_auth: self.inner.client_public_key().is_some(),
             inner: Mutex::new(inner),
-        })
+        }
     }
 }
 
@@ -70,7 +66,7 @@ impl PyClient {
         let (packet, inner) = py
             .detach(|| self.inner.pack_request(message))
             .map_err(to_py_err)?;
-        let handler = self.handler(&packet, inner)?;
+        let handler = self.handler(inner);
         Ok((PyBytes::new(py, &packet), handler))
     }
 
@@ -92,7 +88,7 @@ impl PyClient {
             .inner
             .pack_request_with_ephemeral(data.as_slice(), ephemeral)
             .map_err(to_py_err)?;
-        let handler = self.handler(&packet, inner)?;
+        let handler = self.handler(inner);
         Ok((PyBytes::new(py, &packet), handler))
     }
 }
