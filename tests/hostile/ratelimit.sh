@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's nftables rate limit, tested: in a network namespace of its
+# docs/security-model.md's nftables rate limit, tested: in a network namespace of its
 # own (nothing on the host changes), `pssst serve` on 127.0.0.1:7777 behind
 # tests/hostile/ratelimit.nft; a flood of valid requests from 127.0.0.2 is
 # cut to about the limit, while a client on 127.0.0.3 is answered every time.
@@ -26,6 +26,12 @@ trap cleanup EXIT
 ip netns add "$ns" || fail "cannot create a network namespace (root needed)"
 in_ns() { ip netns exec "$ns" "$@"; }
 in_ns ip link set lo up
+# The rules tested are the rules documented, byte for byte.
+python3 - "$here/ratelimit.nft" "$here/../../docs/security-model.md" <<'PY' || fail "docs/security-model.md does not show tests/hostile/ratelimit.nft as it is"
+import sys
+rules, doc = (open(p).read() for p in sys.argv[1:])
+sys.exit(0 if rules.strip() in doc else 1)
+PY
 in_ns nft -f "$here/ratelimit.nft" || fail "nft rejected ratelimit.nft"
 
 "$PSSST_BIN" keygen "$work/server.key" >/dev/null

@@ -19,6 +19,6 @@ cd tests/hostile
 PSSST_BIN="$CARGO_TARGET_DIR/release/pssst" PYTHONDONTWRITEBYTECODE=1 \
   "$VENV/bin/python" -m pytest -p no:cacheprovider -q -rfEs "$@"
 cd "$REPO_ROOT"
-echo "--- nftables per-source rate limit in front of serve (README, Security model)"
+echo "--- nftables per-source rate limit in front of serve (docs/security-model.md)"
 PSSST_BIN="$CARGO_TARGET_DIR/release/pssst" PYTHON_BIN="$VENV/bin/python" \
   timeout 300 tests/hostile/ratelimit.sh
