@@ -16,6 +16,8 @@
 //!   reply (forged, stale, for another request).
 //! - `AsyncUdpClient` (feature `tokio`): the same client on tokio, with the
 //!   same configuration, retries, errors and results.
+//! - `junk` (feature `junk`): malformed packets for demos, soak tests and
+//!   fuzzing your own server, each kind with the drop reason it must end in.
 //!
 //! ```
 //! use pssst_udp::{ClientConfig, Echo, ServerConfig, UdpClient, UdpServer};
@@ -50,6 +52,8 @@
 mod async_client;
 mod cache;
 mod client;
+#[cfg(feature = "junk")]
+pub mod junk;
 mod server;
 mod stats;
 

@@ -4,7 +4,8 @@
 use std::net::UdpSocket;
 use std::time::{Duration, Instant};
 
-use pssst_core::{Client, PrivateKey, generate_key_pair};
+use pssst_core::{Client, PACKET_OVERHEAD, PrivateKey, generate_key_pair};
+use pssst_udp::junk::{Junk, SmallOrder, XorShift};
 use pssst_udp::{
     ClientConfig, ClientError, Counter, Echo, Request, ServerConfig, Stats, UdpClient, UdpServer,
 };
@@ -81,33 +82,21 @@ fn junk_is_dropped_and_counted_by_reason() {
     };
     let client = Client::new(public).unwrap();
     let (valid, _) = client.pack_request(b"a valid request").unwrap();
+    let mut rng = XorShift::new(13);
+    let mut send_junk = |kind: Junk| send(&kind.make(&valid, &mut || rng.next_u64()));
 
+    // Too short: nothing at all, no header, one byte short of a request,
+    // one byte short of a client-authenticated one.
     send(&[]);
-    send(&[0, 0, 0]);
-    send(&valid[..51]);
-    let mut reply_flag = valid.clone();
-    reply_flag[0] |= 0x80;
-    send(&reply_flag);
-    let mut suite2 = valid.clone();
-    suite2[3] = 2;
-    send(&suite2);
-    // Small-order DH parameters (pssst-core has the whole list): 0, 1, p - 1.
-    let mut p_minus_1 = [0xff; 32];
-    p_minus_1[0] = 0xec;
-    p_minus_1[31] = 0x7f;
-    let mut one = [0; 32];
-    one[0] = 1;
-    for point in [[0; 32], one, p_minus_1] {
-        let mut low = valid.clone();
-        low[4..36].copy_from_slice(&point);
-        send(&low);
+    send_junk(Junk::Tiny);
+    send(&valid[..PACKET_OVERHEAD - 1]);
+    send_junk(Junk::ClientAuthTooShort);
+    send_junk(Junk::ReplyFlag);
+    send_junk(Junk::UnknownSuite);
+    for point in [SmallOrder::Zero, SmallOrder::One, SmallOrder::MinusOne] {
+        send_junk(Junk::SmallOrderDh(point));
     }
-    let mut tampered = valid.clone();
-    *tampered.last_mut().unwrap() ^= 1;
-    send(&tampered);
-    let mut auth_too_short = vec![0x42u8; 52 + 63];
-    auth_too_short[..4].copy_from_slice(&[0x40, 0, 0, 1]);
-    send(&auth_too_short);
+    send_junk(Junk::BitFlipped);
 
     let stats = settled(&server, 10);
     assert_eq!(stats.get(Counter::DroppedShort), 4);
