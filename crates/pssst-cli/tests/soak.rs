@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use common::{Served, keygen, scratch};
 use pssst_core::Client;
+use pssst_udp::junk::{Junk, SmallOrder, XorShift};
 use pssst_udp::{ClientConfig, UdpClient};
 
 /// RSS may grow by at most this much after warm-up.
@@ -25,41 +26,22 @@ const RSS_GROWTH_LIMIT_KIB: u64 = 4 * 1024;
 /// with the clients and the flooder).
 const JUNK_RATE: u64 = 20_000;
 
-struct XorShift(u64);
+/// The kinds of junk sent, in turn (pssst-udp's generator).
+const KINDS: [Junk; 8] = [
+    Junk::RandomBytes,
+    Junk::TooShort,
+    Junk::Replay,
+    Junk::SmallOrderDh(SmallOrder::Zero),
+    Junk::SmallOrderDh(SmallOrder::One),
+    Junk::BitFlipped,
+    Junk::ReplyFlag,
+    Junk::UnknownSuite,
+];
 
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
-/// One junk datagram of kind `i % 8`.
+/// Junk datagram number `i`, made from one of the `valid` requests.
 fn junk(i: u64, valid: &[Vec<u8>], rng: &mut XorShift) -> Vec<u8> {
-    let base = &valid[(rng.next() as usize) % valid.len()];
-    let mut packet = base.clone();
-    match i % 8 {
-        0 => {
-            let len = (rng.next() % 1500) as usize;
-            packet = (0..len).map(|_| rng.next() as u8).collect();
-        }
-        1 => packet.truncate((rng.next() as usize) % base.len()),
-        2 => {} // a replay of a valid request
-        3 => packet[4..36].fill(0),
-        4 => {
-            packet[4..36].fill(0);
-            packet[4] = 1;
-        }
-        5 => {
-            let bit = (rng.next() as usize) % (packet.len() * 8);
-            packet[bit / 8] ^= 1 << (bit % 8);
-        }
-        6 => packet[0] |= 0x80,
-        _ => packet[3] = 0x77,
-    }
-    packet
+    let base = &valid[(rng.next_u64() as usize) % valid.len()];
+    KINDS[(i % KINDS.len() as u64) as usize].make(base, &mut || rng.next_u64())
 }
 
 #[test]
@@ -98,7 +80,7 @@ fn valid_clients_complete_during_a_junk_flood_and_memory_stays_flat() {
         let (stop, junk_sent) = (Arc::clone(&stop), Arc::clone(&junk_sent));
         thread::spawn(move || {
             let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-            let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+            let mut rng = XorShift::new(0x9e37_79b9_7f4a_7c15);
             let start = Instant::now();
             let mut i = 0u64;
             let limit = Duration::from_secs(secs + 30);
