@@ -49,8 +49,17 @@ public = bytes.fromhex(sys.argv[1])
 pool = [request(public, b"flood %d" % i).packet for i in range(500)]
 
 answered_flood = 0
-def flood(seconds=2.0):
+def drain(s):
+    """Counts the replies waiting on the non-blocking socket `s`."""
     global answered_flood
+    try:
+        while True:
+            s.recv(65536)
+            answered_flood += 1
+    except BlockingIOError:
+        pass
+
+def flood(seconds=2.0):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.2", 0))
     s.setblocking(False)
@@ -60,19 +69,9 @@ def flood(seconds=2.0):
         sent += 1
         if sent % 20 == 0:
             time.sleep(0.001)
-        try:
-            while True:
-                s.recv(65536)
-                answered_flood += 1
-        except BlockingIOError:
-            pass
+        drain(s)
     time.sleep(0.3)
-    try:
-        while True:
-            s.recv(65536)
-            answered_flood += 1
-    except BlockingIOError:
-        pass
+    drain(s)
     flood.sent = sent
 
 t = threading.Thread(target=flood)
