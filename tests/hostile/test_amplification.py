@@ -45,3 +45,20 @@ def test_allow_amplification_lifts_the_limit(serve):
     pending = request(served.public, b"x", client_private=os.urandom(32))
     reply = exchange(served.addr, pending.packet, timeout=5)
     assert reply is not None and pending.open_reply(reply) == bytes(60_000)
+
+
+def test_short_request_reusing_a_long_ones_ephemeral_gets_no_cached_long_reply(serve):
+    # A client that reuses an ephemeral makes a short request with the DH
+    # parameter (the reply-cache key) of a long one; replayed from spoofed
+    # sources it must not fetch the long one's remembered reply.
+    served = serve("--exec", "cat")
+    for client in (None, os.urandom(32)):
+        ephemeral = os.urandom(32)
+        long = request(served.public, bytes(2000), client_private=client, ephemeral=ephemeral)
+        reply = exchange(served.addr, long.packet, timeout=5)
+        assert reply is not None and long.open_reply(reply) == bytes(2000)
+        short = request(served.public, b"hi", client_private=client, ephemeral=ephemeral)
+        assert short.dh_param == long.dh_param
+        for _ in range(3):
+            assert exchange(served.addr, short.packet, timeout=0.5) is None
+    assert served.stats().get("amplification", 0) == 6

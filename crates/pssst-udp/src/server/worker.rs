@@ -128,6 +128,12 @@ fn serve_one<H: Handler>(
         }
     };
     match verdict {
+        // Copies of one request have its length, but a client that reuses
+        // an ephemeral can send a short request with the DH parameter of a
+        // long one: the remembered reply must still fit this request.
+        Verdict::Reply(packet) if packet.len() > max_packet => {
+            Outcome::Done(Counter::DroppedAmplification)
+        }
         Verdict::Reply(packet) => {
             out[..packet.len()].copy_from_slice(&packet);
             Outcome::Send(packet.len())
