@@ -9,13 +9,16 @@ use zeroize::Zeroizing;
 use crate::header::Header;
 use crate::keys::{KEY_LEN, PrivateKey, PublicKey, clamp};
 use crate::session::{BODY_OFFSET, DH_PARAM_LEN, Direction, SessionKeys, dh_param_of, packet_len};
+use crate::suite::CipherSuite;
 use crate::{CLIENT_AUTH_OVERHEAD, Error, PACKET_OVERHEAD, Result, backend};
 
 /// Any scalar works to test a server key for low order: X25519 clamps it to
 /// a multiple of the cofactor, which sends every low-order point to zero.
 const LOW_ORDER_PROBE: [u8; 32] = [0x5a; 32];
 
-/// A PSSST client for one server public key, anonymous or client-authenticated.
+/// A PSSST client for one server public key and one cipher suite (suite 1
+/// unless [`with_suite`](Self::with_suite) says otherwise), anonymous or
+/// client-authenticated.
 ///
 /// Holds no per-request state: it is `Send + Sync`, and one `Client` can pack
 /// requests from many threads at once. Each request gets its own
@@ -41,6 +44,7 @@ const LOW_ORDER_PROBE: [u8; 32] = [0x5a; 32];
 pub struct Client {
     server_public: PublicKey,
     auth: Option<ClientAuth>,
+    suite: CipherSuite,
 }
 
 /// The client's public key and the static half of its shared secret, c·S,
@@ -67,6 +71,7 @@ impl Client {
         Ok(Client {
             server_public,
             auth: None,
+            suite: CipherSuite::default(),
         })
     }
 
@@ -82,7 +87,32 @@ impl Client {
                 public: client_private.public_key(),
                 static_shared,
             }),
+            suite: CipherSuite::default(),
         })
+    }
+
+    /// This client packing its requests with `suite` (suite 1 by default,
+    /// the only one gopssst and pypssst servers understand).
+    ///
+    /// ```
+    /// use pssst_core::{CipherSuite, Client, Server, generate_key_pair};
+    ///
+    /// let (server_private, server_public) = generate_key_pair()?;
+    /// let client = Client::new(server_public)?.with_suite(CipherSuite::X25519Aes128GcmSiv);
+    /// let (request, mut reply_handler) = client.pack_request(b"ping")?;
+    /// let incoming = Server::new(server_private).unpack_request(&request)?;
+    /// assert_eq!(incoming.reply_handler.suite(), CipherSuite::X25519Aes128GcmSiv);
+    /// let reply = incoming.reply_handler.pack_reply(b"pong")?;
+    /// assert_eq!(reply_handler.unpack_reply(&reply)?, b"pong");
+    /// # Ok::<(), pssst_core::Error>(())
+    /// ```
+    pub fn with_suite(self, suite: CipherSuite) -> Client {
+        Client { suite, ..self }
+    }
+
+    /// The cipher suite of this client's requests.
+    pub fn suite(&self) -> CipherSuite {
+        self.suite
     }
 
     /// The server key requests are encrypted to.
@@ -160,9 +190,9 @@ impl Client {
                 backend::x25519(&ephemeral, &auth.static_shared)?,
             ),
         };
-        let keys = SessionKeys::derive(&dh_param, &shared);
+        let keys = SessionKeys::derive(self.suite, &dh_param, &shared);
 
-        let header = Header::suite1(false, self.auth.is_some());
+        let header = Header::new(self.suite, false, self.auth.is_some());
         let (head, body) = packet.split_at_mut(BODY_OFFSET);
         head[..4].copy_from_slice(&header.to_bytes());
         head[4..].copy_from_slice(&dh_param);
@@ -179,6 +209,7 @@ impl Client {
         keys.seal(Direction::Request, header, body)?;
 
         let handler = ClientReplyHandler {
+            suite: self.suite,
             keys,
             dh_param,
             client_auth: self.auth.is_some(),
@@ -213,7 +244,7 @@ impl Client {
     /// Testing only: packs `message` with `ephemeral` (32 bytes, clamped
     /// here as an RNG's output would be) instead of a random ephemeral, for
     /// known-answer tests and benchmarks. Two messages packed with one
-    /// ephemeral reuse an AES-GCM nonce: never use this outside tests.
+    /// ephemeral reuse a nonce: never use this outside tests.
     #[doc(hidden)]
     #[cfg(feature = "alloc")]
     pub fn pack_request_with_ephemeral(
@@ -242,6 +273,7 @@ impl Client {
 /// fails with [`Error::HandlerReused`]. Secrets are zeroized on drop.
 #[derive(Debug)]
 pub struct ClientReplyHandler {
+    suite: CipherSuite,
     keys: SessionKeys,
     dh_param: [u8; DH_PARAM_LEN],
     client_auth: bool,
@@ -249,6 +281,11 @@ pub struct ClientReplyHandler {
 }
 
 impl ClientReplyHandler {
+    /// The request's cipher suite, which its reply must use too.
+    pub fn suite(&self) -> CipherSuite {
+        self.suite
+    }
+
     /// True once a reply has been accepted.
     pub fn is_used(&self) -> bool {
         self.used
@@ -271,12 +308,15 @@ impl ClientReplyHandler {
         if !header.is_reply() {
             return Err(Error::NotReply);
         }
-        header.require_suite1()?;
+        let suite = header.suite()?;
         let message_len = packet
             .len()
             .checked_sub(PACKET_OVERHEAD)
             .ok_or(Error::Truncated)?;
-        if header.is_client_auth() != self.client_auth || dh_param_of(packet)? != self.dh_param {
+        if suite != self.suite
+            || header.is_client_auth() != self.client_auth
+            || dh_param_of(packet)? != self.dh_param
+        {
             return Err(Error::ReplyMismatch);
         }
         Ok((header, message_len))

@@ -16,15 +16,16 @@ pub enum Error {
     NotRequest,
     /// A client reply handler was given a packet without the REPLY flag.
     NotReply,
-    /// The cipher suite field is not one this library implements (only suite 1).
+    /// The cipher suite field is not one this library implements (suites 1
+    /// and 0xFF01), or not one this server accepts.
     UnsupportedCipherSuite,
-    /// AES-GCM authentication failed: the packet was forged, corrupted or is
-    /// not for this key.
+    /// AEAD authentication failed: the packet was forged, corrupted, relabeled
+    /// with another suite, or is not for this key.
     DecryptionFailed,
     /// The request decrypted, but its client-authentication proof is invalid.
     ClientAuthFailed,
     /// The reply is not for the request this handler belongs to (other DH
-    /// parameter, other authentication mode).
+    /// parameter, other authentication mode, other cipher suite).
     ReplyMismatch,
     /// An X25519 result was all zero: a low-order (non-contributory) public
     /// key or DH parameter.
@@ -40,7 +41,8 @@ pub enum Error {
     RngFailure,
     /// A key was not 32 bytes, or not 64 hex digits.
     InvalidKey,
-    /// The message is longer than AES-GCM can encrypt in one packet.
+    /// The message is longer than AES-GCM can encrypt in one packet (the
+    /// limit of both suites).
     MessageTooLarge,
 }
 

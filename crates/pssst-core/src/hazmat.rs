@@ -11,7 +11,7 @@
 use crate::session::DH_PARAM_LEN;
 pub use crate::session::SessionSecrets;
 
-/// The suite-1 KDF (pypssst's `_DKF_SHA256`): `h = SHA-256(dh_param ||
+/// The KDF of every suite (pypssst's `_DKF_SHA256`): `h = SHA-256(dh_param ||
 /// shared)`, key `h[0..16]`, request nonce `h[16..24] || "RQST"`, reply
 /// nonce `h[24..32] || "RPLY"`. The very derivation the client and server
 /// use.
@@ -23,39 +23,63 @@ pub fn kdf_sha256(dh_param: &[u8; DH_PARAM_LEN], shared: &[u8; 32]) -> SessionSe
 mod tests {
     use aes_gcm::aead::AeadInOut;
     use aes_gcm::{Aes128Gcm, KeyInit};
+    use aes_gcm_siv::Aes128GcmSiv;
 
     use super::kdf_sha256;
-    use crate::header::{FLAG_REPLY, Header, SUITE_X25519_AESGCM128};
+    use crate::header::{FLAG_REPLY, Header};
     use crate::session::{Direction, SessionKeys, TAG_LEN};
+    use crate::suite::CipherSuite;
 
-    /// Seals `text` with AES-128-GCM under the given key and nonce.
-    fn seal(key: &[u8; 16], nonce: &[u8; 12], aad: &[u8], text: &mut [u8]) -> [u8; TAG_LEN] {
-        Aes128Gcm::new(&(*key).into())
-            .encrypt_inout_detached(&(*nonce).into(), aad, text.into())
-            .unwrap()
-            .into()
+    /// Seals `text` with the suite's AEAD, called directly, under the given
+    /// key and nonce.
+    fn seal(
+        suite: CipherSuite,
+        key: &[u8; 16],
+        nonce: &[u8; 12],
+        aad: &[u8],
+        text: &mut [u8],
+    ) -> [u8; TAG_LEN] {
+        let (key, nonce) = (&(*key).into(), &(*nonce).into());
+        match suite {
+            CipherSuite::X25519Aes128Gcm => {
+                Aes128Gcm::new(key).encrypt_inout_detached(nonce, aad, text.into())
+            }
+            CipherSuite::X25519Aes128GcmSiv => {
+                Aes128GcmSiv::new(key).encrypt_inout_detached(nonce, aad, text.into())
+            }
+        }
+        .unwrap()
+        .into()
     }
 
     #[test]
-    fn kdf_matches_the_session_keys_the_protocol_uses() {
+    fn kdf_matches_the_session_keys_the_protocol_uses_in_every_suite() {
         let dh_param = [0x5a; 32];
         let shared = [0xc3; 32];
         let secrets = kdf_sha256(&dh_param, &shared);
-        let keys = SessionKeys::derive(&dh_param, &shared);
-        for (direction, nonce, flags) in [
-            (Direction::Request, &secrets.request_nonce, 0),
-            (Direction::Reply, &secrets.reply_nonce, FLAG_REPLY),
-        ] {
-            let header = Header {
-                flags,
-                cipher_suite: SUITE_X25519_AESGCM128,
-            };
-            let mut ours = *b"a message of some length\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
-            keys.seal(direction, header, &mut ours).unwrap();
-            let mut expected = *b"a message of some length";
-            let tag = seal(&secrets.key, nonce, &header.to_bytes(), &mut expected);
-            assert_eq!(ours[..24], expected);
-            assert_eq!(ours[24..], tag);
+        for suite in CipherSuite::ALL {
+            let keys = SessionKeys::derive(suite, &dh_param, &shared);
+            for (direction, nonce, flags) in [
+                (Direction::Request, &secrets.request_nonce, 0),
+                (Direction::Reply, &secrets.reply_nonce, FLAG_REPLY),
+            ] {
+                let header = Header {
+                    flags,
+                    cipher_suite: suite.id(),
+                };
+                let mut ours = *b"a message of some length\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
+                keys.seal(direction, header, &mut ours).unwrap();
+                let mut expected = *b"a message of some length";
+                let tag = seal(
+                    suite,
+                    &secrets.key,
+                    nonce,
+                    &header.to_bytes(),
+                    &mut expected,
+                );
+                assert_eq!(ours[..24], expected, "{suite}");
+                assert_eq!(ours[24..], tag, "{suite}");
+            }
         }
     }
 

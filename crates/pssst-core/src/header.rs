@@ -1,5 +1,6 @@
 //! The 4-byte packet header: u16 flags, u16 cipher suite, both big-endian.
 
+use crate::suite::CipherSuite;
 use crate::{Error, Result};
 
 /// Header length in bytes; the header is the AEAD's associated data.
@@ -8,8 +9,6 @@ pub const HEADER_LEN: usize = 4;
 pub const FLAG_REPLY: u16 = 0x8000;
 /// Flag bit: the request carries client authentication.
 pub const FLAG_CLIENT_AUTH: u16 = 0x4000;
-/// The one cipher suite implemented: X25519 + SHA-256 KDF + AES-128-GCM.
-pub const SUITE_X25519_AESGCM128: u16 = 1;
 
 /// A parsed packet header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -33,7 +32,7 @@ impl Header {
     }
 
     /// The header of a request (client_auth chooses the flag) or of its reply.
-    pub(crate) const fn suite1(reply: bool, client_auth: bool) -> Header {
+    pub(crate) const fn new(suite: CipherSuite, reply: bool, client_auth: bool) -> Header {
         let mut flags = 0;
         if reply {
             flags |= FLAG_REPLY;
@@ -43,7 +42,7 @@ impl Header {
         }
         Header {
             flags,
-            cipher_suite: SUITE_X25519_AESGCM128,
+            cipher_suite: suite.id(),
         }
     }
 
@@ -64,12 +63,9 @@ impl Header {
         self.flags & FLAG_CLIENT_AUTH != 0
     }
 
-    /// `Err(UnsupportedCipherSuite)` unless this is suite 1.
-    pub(crate) fn require_suite1(self) -> Result<()> {
-        if self.cipher_suite == SUITE_X25519_AESGCM128 {
-            Ok(())
-        } else {
-            Err(Error::UnsupportedCipherSuite)
-        }
+    /// The cipher suite, or [`Error::UnsupportedCipherSuite`] if this crate
+    /// does not implement it.
+    pub fn suite(self) -> Result<CipherSuite> {
+        CipherSuite::from_id(self.cipher_suite)
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! PSSST (Packet Security for Stateless Server Transactions), cipher suite 1
 //! (X25519 + SHA-256 KDF + AES-128-GCM), byte-for-byte compatible with the
-//! Go (gopssst) and Python (pypssst) reference implementations.
+//! Go (gopssst) and Python (pypssst) reference implementations, and suite
+//! 0xFF01, the same with AES-128-GCM-SIV ([`CipherSuite`]).
 //!
 //! A [`Client`] encrypts one request into one packet for a server whose
 //! public key it knows; the [`Server`] decrypts it, learns the client's
@@ -33,8 +34,12 @@
 //!
 //! ## Retries and nonce reuse
 //! A retried request makes the server derive the same key and reply nonce
-//! again. The reply to a retry must be byte-identical to the first one, or
-//! AES-GCM's nonce is reused with two different plaintexts.
+//! again. Under suite 1 the reply to a retry must be byte-identical to the
+//! first one, or AES-GCM's nonce is reused with two different plaintexts.
+//! Suite 0xFF01 (AES-GCM-SIV, [`Client::with_suite`]) resists that misuse:
+//! two different replies reveal only that they differ. Servers accept both
+//! suites unless told otherwise ([`Server::with_suites`]) and reply in the
+//! suite of the request.
 //!
 //! ## Features
 //! - `std` (default), `alloc`: `Vec`-returning APIs. Without default
@@ -62,10 +67,11 @@ mod keys;
 mod precheck;
 mod server;
 mod session;
+mod suite;
 
 pub use client::{Client, ClientReplyHandler};
 pub use error::{Error, Result};
-pub use header::{FLAG_CLIENT_AUTH, FLAG_REPLY, HEADER_LEN, Header, SUITE_X25519_AESGCM128};
+pub use header::{FLAG_CLIENT_AUTH, FLAG_REPLY, HEADER_LEN, Header};
 #[cfg(feature = "getrandom")]
 pub use keys::generate_key_pair;
 pub use keys::{KEY_LEN, PrivateKey, PublicKey, generate_key_pair_with_rng};
@@ -73,6 +79,7 @@ pub use keys::{KEY_LEN, PrivateKey, PublicKey, generate_key_pair_with_rng};
 pub use server::Request;
 pub use server::{RequestRef, Server, ServerReplyHandler};
 pub use session::{DH_PARAM_LEN, TAG_LEN};
+pub use suite::{CipherSuite, CipherSuites, SUITE_X25519_AESGCM128, SUITE_X25519_AESGCMSIV128};
 
 /// Name of the X25519 backend compiled in: `"aws-lc"` or `"x25519-dalek"`.
 pub const BACKEND: &str = backend::NAME;

@@ -63,15 +63,16 @@ impl Server {
     /// Every check on a request packet that needs no cryptography, cheapest
     /// first: [`Error::Truncated`] (shorter than the smallest request of its
     /// kind, client-auth proof included), [`Error::NotRequest`] (REPLY flag),
-    /// [`Error::UnsupportedCipherSuite`], [`Error::LowOrderPoint`] (a DH
-    /// parameter of small order, which could never decrypt). Returns the
-    /// header. Costs a few comparisons: call it first on untrusted input.
-    pub fn precheck(packet: &[u8]) -> Result<Header> {
+    /// [`Error::UnsupportedCipherSuite`] (a suite this server does not
+    /// accept), [`Error::LowOrderPoint`] (a DH parameter of small order,
+    /// which could never decrypt). Returns the header. Costs a few
+    /// comparisons: call it first on untrusted input.
+    pub fn precheck(&self, packet: &[u8]) -> Result<Header> {
         let header = Header::parse(packet)?;
         if header.is_reply() {
             return Err(Error::NotRequest);
         }
-        header.require_suite1()?;
+        self.accepted_suite(header)?;
         let proof = if header.is_client_auth() {
             CLIENT_AUTH_OVERHEAD
         } else {
@@ -90,6 +91,7 @@ impl Server {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{CipherSuite, CipherSuites};
 
     /// 256 bytes with this header; slice it to the length wanted.
     fn request(flags: u16, suite: u16) -> [u8; 256] {
@@ -119,41 +121,77 @@ mod tests {
         assert!(!is_low_order(public.as_bytes()));
     }
 
+    fn server() -> Server {
+        Server::new(crate::PrivateKey::from_bytes([9; 32]))
+    }
+
     #[test]
     fn every_length_below_the_smallest_request_is_truncated() {
-        for (flags, min) in [
-            (0, PACKET_OVERHEAD),
-            (0x4000, PACKET_OVERHEAD + CLIENT_AUTH_OVERHEAD),
-        ] {
-            let packet = request(flags, 1);
-            for len in 0..min {
-                assert_eq!(
-                    Server::precheck(&packet[..len]).err(),
-                    Some(Error::Truncated),
-                    "{len}"
-                );
+        let server = server();
+        for suite in CipherSuite::ALL {
+            for (flags, min) in [
+                (0, PACKET_OVERHEAD),
+                (0x4000, PACKET_OVERHEAD + CLIENT_AUTH_OVERHEAD),
+            ] {
+                let packet = request(flags, suite.id());
+                for len in 0..min {
+                    assert_eq!(
+                        server.precheck(&packet[..len]).err(),
+                        Some(Error::Truncated),
+                        "{suite} {len}"
+                    );
+                }
+                assert!(server.precheck(&packet[..min]).is_ok(), "{suite}");
             }
-            assert!(Server::precheck(&packet[..min]).is_ok());
         }
     }
 
     #[test]
     fn reply_flag_unknown_suite_and_low_order_are_refused() {
-        let packet = request(0x8000, 1);
-        assert_eq!(
-            Server::precheck(&packet[..100]).err(),
-            Some(Error::NotRequest)
-        );
-        let packet = request(0, 2);
-        assert_eq!(
-            Server::precheck(&packet[..100]).err(),
-            Some(Error::UnsupportedCipherSuite)
-        );
-        let mut packet = request(0, 1);
-        packet[4..36].fill(0);
-        assert_eq!(
-            Server::precheck(&packet[..100]).err(),
-            Some(Error::LowOrderPoint)
-        );
+        let server = server();
+        for suite in CipherSuite::ALL {
+            let packet = request(0x8000, suite.id());
+            assert_eq!(
+                server.precheck(&packet[..100]).err(),
+                Some(Error::NotRequest)
+            );
+            let mut packet = request(0, suite.id());
+            packet[4..36].fill(0);
+            assert_eq!(
+                server.precheck(&packet[..100]).err(),
+                Some(Error::LowOrderPoint)
+            );
+        }
+        for unknown in [0, 2, 0xFF00, 0xFF02, 0xFFFF] {
+            let packet = request(0, unknown);
+            assert_eq!(
+                server.precheck(&packet[..100]).err(),
+                Some(Error::UnsupportedCipherSuite),
+                "{unknown:#x}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_suite_the_server_does_not_accept_is_refused_before_anything_else() {
+        for accepted in CipherSuite::ALL {
+            let server = server().with_suites(CipherSuites::only(accepted));
+            for suite in CipherSuite::ALL {
+                // Long enough, a valid-looking DH parameter: only the suite decides.
+                let verdict = server.precheck(&request(0, suite.id())[..100]);
+                if suite == accepted {
+                    assert!(verdict.is_ok(), "{suite}");
+                } else {
+                    assert_eq!(verdict.err(), Some(Error::UnsupportedCipherSuite));
+                    // Before the length and low-order checks too.
+                    let mut short_low_order = request(0, suite.id());
+                    short_low_order[4..36].fill(0);
+                    assert_eq!(
+                        server.precheck(&short_low_order[..40]).err(),
+                        Some(Error::UnsupportedCipherSuite)
+                    );
+                }
+            }
+        }
     }
 }

@@ -9,16 +9,20 @@ use zeroize::{Zeroize, Zeroizing};
 use crate::header::Header;
 use crate::keys::{KEY_LEN, PrivateKey, PublicKey};
 use crate::session::{BODY_OFFSET, DH_PARAM_LEN, Direction, SessionKeys, dh_param_of, packet_len};
+use crate::suite::{CipherSuite, CipherSuites};
 use crate::{CLIENT_AUTH_OVERHEAD, Error, PACKET_OVERHEAD, Result, backend};
 
-/// A PSSST server: one private key, no other state.
+/// A PSSST server: one private key and the cipher suites it accepts, no
+/// other state.
 ///
 /// `Send + Sync`: share one `Server` between all threads of a pool. Any
-/// server holding the same private key can answer any request.
+/// server holding the same private key can answer any request. Each reply
+/// uses the suite of its request.
 #[derive(Clone, Debug)]
 pub struct Server {
     private: PrivateKey,
     public: PublicKey,
+    suites: CipherSuites,
 }
 
 /// An unpacked request whose message was copied out of the packet.
@@ -47,15 +51,53 @@ pub struct RequestRef<'a> {
 /// What a request header and DH parameter yield before decryption.
 struct Opened {
     header: Header,
+    suite: CipherSuite,
     dh_param: [u8; DH_PARAM_LEN],
     keys: SessionKeys,
 }
 
 impl Server {
-    /// A server for `private`.
+    /// A server for `private`, accepting every suite this crate implements.
     pub fn new(private: PrivateKey) -> Server {
         let public = private.public_key();
-        Server { private, public }
+        Server {
+            private,
+            public,
+            suites: CipherSuites::ALL,
+        }
+    }
+
+    /// This server accepting only the requests of `suites`; the others fail
+    /// with [`Error::UnsupportedCipherSuite`], in [`precheck`](Self::precheck)
+    /// too.
+    ///
+    /// ```
+    /// use pssst_core::{CipherSuite, CipherSuites, Client, Error, Server, generate_key_pair};
+    ///
+    /// let (server_private, server_public) = generate_key_pair()?;
+    /// let server = Server::new(server_private)
+    ///     .with_suites(CipherSuites::only(CipherSuite::X25519Aes128GcmSiv));
+    /// let (suite1_request, _) = Client::new(server_public)?.pack_request(b"hi")?;
+    /// assert_eq!(server.precheck(&suite1_request).err(), Some(Error::UnsupportedCipherSuite));
+    /// # Ok::<(), pssst_core::Error>(())
+    /// ```
+    pub fn with_suites(self, suites: CipherSuites) -> Server {
+        Server { suites, ..self }
+    }
+
+    /// The suites this server accepts.
+    pub fn suites(&self) -> CipherSuites {
+        self.suites
+    }
+
+    /// The suite of `header` if this server accepts it.
+    pub(crate) fn accepted_suite(&self, header: Header) -> Result<CipherSuite> {
+        let suite = header.suite()?;
+        if self.suites.contains(suite) {
+            Ok(suite)
+        } else {
+            Err(Error::UnsupportedCipherSuite)
+        }
     }
 
     /// The public key clients encrypt to.
@@ -70,15 +112,16 @@ impl Server {
         if header.is_reply() {
             return Err(Error::NotRequest);
         }
-        header.require_suite1()?;
+        let suite = self.accepted_suite(header)?;
         if packet.len() < PACKET_OVERHEAD {
             return Err(Error::Truncated);
         }
         let dh_param = dh_param_of(packet)?;
         let shared = backend::x25519(self.private.as_bytes(), &dh_param)?;
-        let keys = SessionKeys::derive(&dh_param, &shared);
+        let keys = SessionKeys::derive(suite, &dh_param, &shared);
         Ok(Opened {
             header,
+            suite,
             dh_param,
             keys,
         })
@@ -193,11 +236,11 @@ fn verify_proof(opened: &Opened, plaintext: &[u8]) -> Result<(usize, Option<Publ
     }
 }
 
-/// Packs the one reply to one request, reusing the request's key and DH
-/// parameter with the reply nonce.
+/// Packs the one reply to one request, reusing the request's suite, key and
+/// DH parameter with the reply nonce.
 ///
-/// It packs exactly one reply: packing consumes it, because a second,
-/// different reply would reuse the AES-GCM nonce. Size the buffer with
+/// It packs exactly one reply: packing consumes it, because under suite 1 a
+/// second, different reply would reuse the AES-GCM nonce. Size the buffer with
 /// [`Client::reply_len`](crate::Client::reply_len) first: a failed pack
 /// ([`Error::BufferTooSmall`] too) uses it up all the same.
 ///
@@ -212,12 +255,14 @@ fn verify_proof(opened: &Opened, plaintext: &[u8]) -> Result<(usize, Option<Publ
 /// ```
 ///
 /// A client that retries sends the same request again, and the server
-/// derives the same key and nonce for it. The reply to a retry must
-/// therefore be byte-identical to the first reply (same message), or the
-/// nonce is reused across two different plaintexts. Make the reply a
-/// function of the request, or remember it.
+/// derives the same key and nonce for it. Under suite 1 the reply to a
+/// retry must therefore be byte-identical to the first reply (same
+/// message), or the nonce is reused across two different plaintexts. Make
+/// the reply a function of the request, or remember it. Under suite
+/// 0xFF01 (AES-GCM-SIV) a different reply reveals only that it differs.
 #[derive(Debug)]
 pub struct ServerReplyHandler {
+    suite: CipherSuite,
     keys: SessionKeys,
     dh_param: [u8; DH_PARAM_LEN],
     client_auth: bool,
@@ -226,6 +271,7 @@ pub struct ServerReplyHandler {
 impl ServerReplyHandler {
     fn new(opened: Opened) -> ServerReplyHandler {
         ServerReplyHandler {
+            suite: opened.suite,
             client_auth: opened.header.is_client_auth(),
             keys: opened.keys,
             dh_param: opened.dh_param,
@@ -237,6 +283,11 @@ impl ServerReplyHandler {
     /// with it).
     pub fn request_id(&self) -> [u8; DH_PARAM_LEN] {
         self.dh_param
+    }
+
+    /// The request's cipher suite, which the reply uses too.
+    pub fn suite(&self) -> CipherSuite {
+        self.suite
     }
 
     /// True when the request was client-authenticated (the reply carries
@@ -254,7 +305,7 @@ impl ServerReplyHandler {
             .get_mut(..len)
             .ok_or(Error::BufferTooSmall { needed: len })?;
         // Replies carry exactly 0x8000 or 0xC000, as the references send.
-        let header = Header::suite1(true, self.client_auth);
+        let header = Header::new(self.suite, true, self.client_auth);
         let (head, body) = packet.split_at_mut(BODY_OFFSET);
         head[..4].copy_from_slice(&header.to_bytes());
         head[4..].copy_from_slice(&self.dh_param);

@@ -1,21 +1,26 @@
 //! Per-request keys (the KDF) and the AEAD seal/open steps.
 
 use aes_gcm::aead::AeadInOut;
+use aes_gcm::aead::consts::{U12, U16};
 use aes_gcm::aead::inout::InOutBuf;
 use aes_gcm::{Aes128Gcm, KeyInit, Nonce, Tag};
+use aes_gcm_siv::Aes128GcmSiv;
 use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::header::{HEADER_LEN, Header};
+use crate::suite::CipherSuite;
 use crate::{Error, Result};
 
 /// Length of the DH parameter that follows the header.
 pub const DH_PARAM_LEN: usize = 32;
-/// Length of the AES-GCM tag at the end of every packet.
+/// Length of the AEAD tag at the end of every packet (both suites).
 pub const TAG_LEN: usize = 16;
 /// Offset of the ciphertext in a packet.
 pub(crate) const BODY_OFFSET: usize = HEADER_LEN + DH_PARAM_LEN;
-/// Largest plaintext AES-GCM seals under one nonce (2^36 - 32 bytes).
+/// Largest plaintext AES-GCM seals under one nonce (2^36 - 32 bytes);
+/// AES-GCM-SIV's limit (2^36) is higher, one limit keeps packet sizes
+/// independent of the suite.
 const AES_GCM_MAX_PLAINTEXT: u64 = (1 << 36) - 32;
 
 /// What both sides derive from one request: h = SHA-256(dh_param || shared),
@@ -26,7 +31,7 @@ const AES_GCM_MAX_PLAINTEXT: u64 = (1 << 36) - 32;
 /// and its reply share it, and expanding and wiping the key schedule was a
 /// quarter of the cost of packing a reply. The cipher wipes itself on drop.
 pub(crate) struct SessionKeys {
-    cipher: Aes128Gcm,
+    cipher: SuiteCipher,
     request_nonce: [u8; 12],
     reply_nonce: [u8; 12],
 }
@@ -40,11 +45,11 @@ impl Drop for SessionKeys {
 
 impl ZeroizeOnDrop for SessionKeys {}
 
-/// What the suite-1 KDF derives for one request: the AES-128 key and the
+/// What the KDF (the same for every suite) derives for one request: the AES-128 key and the
 /// two 12-byte AES-GCM nonces. Wiped on drop.
 #[derive(Zeroize, ZeroizeOnDrop)]
 pub struct SessionSecrets {
-    /// The AES-128-GCM key, `SHA-256(dh_param || shared)[0..16]`.
+    /// The AES-128 key, `SHA-256(dh_param || shared)[0..16]`.
     pub key: [u8; 16],
     /// The request nonce, `h[16..24] || "RQST"`.
     pub request_nonce: [u8; 12],
@@ -88,17 +93,59 @@ pub(crate) enum Direction {
     Reply,
 }
 
+/// The AEAD of each suite, keyed: the one place a suite picks its cipher.
+/// Both wipe their key schedules on drop (`aes/zeroize`, `polyval/zeroize`).
+enum SuiteCipher {
+    Gcm(Aes128Gcm),
+    GcmSiv(Aes128GcmSiv),
+}
+
+impl SuiteCipher {
+    fn new(suite: CipherSuite, key: &[u8; 16]) -> SuiteCipher {
+        match suite {
+            CipherSuite::X25519Aes128Gcm => SuiteCipher::Gcm(Aes128Gcm::new(key.into())),
+            CipherSuite::X25519Aes128GcmSiv => SuiteCipher::GcmSiv(Aes128GcmSiv::new(key.into())),
+        }
+    }
+
+    fn encrypt(&self, nonce: &Nonce<U12>, aad: &[u8], text: InOutBuf<'_, '_, u8>) -> Result<Tag> {
+        match self {
+            SuiteCipher::Gcm(cipher) => cipher.encrypt_inout_detached(nonce, aad, text),
+            SuiteCipher::GcmSiv(cipher) => cipher.encrypt_inout_detached(nonce, aad, text),
+        }
+        .map_err(|_| Error::MessageTooLarge)
+    }
+
+    fn decrypt(
+        &self,
+        nonce: &Nonce<U12>,
+        aad: &[u8],
+        text: InOutBuf<'_, '_, u8>,
+        tag: &Tag<U16>,
+    ) -> Result<()> {
+        match self {
+            SuiteCipher::Gcm(cipher) => cipher.decrypt_inout_detached(nonce, aad, text, tag),
+            SuiteCipher::GcmSiv(cipher) => cipher.decrypt_inout_detached(nonce, aad, text, tag),
+        }
+        .map_err(|_| Error::DecryptionFailed)
+    }
+}
+
 impl SessionKeys {
-    pub(crate) fn derive(dh_param: &[u8; DH_PARAM_LEN], shared: &[u8; 32]) -> SessionKeys {
+    pub(crate) fn derive(
+        suite: CipherSuite,
+        dh_param: &[u8; DH_PARAM_LEN],
+        shared: &[u8; 32],
+    ) -> SessionKeys {
         let secrets = SessionSecrets::derive(dh_param, shared);
         SessionKeys {
-            cipher: Aes128Gcm::new((&secrets.key).into()),
+            cipher: SuiteCipher::new(suite, &secrets.key),
             request_nonce: secrets.request_nonce,
             reply_nonce: secrets.reply_nonce,
         }
     }
 
-    fn nonce(&self, direction: Direction) -> Nonce<aes_gcm::aead::consts::U12> {
+    fn nonce(&self, direction: Direction) -> Nonce<U12> {
         match direction {
             Direction::Request => self.request_nonce.into(),
             Direction::Reply => self.reply_nonce.into(),
@@ -112,14 +159,15 @@ impl SessionKeys {
         let (text, tag_out) = body.split_at_mut(text_len);
         let tag = self
             .cipher
-            .encrypt_inout_detached(&self.nonce(direction), &header.to_bytes(), text.into())
-            .map_err(|_| Error::MessageTooLarge)?;
+            .encrypt(&self.nonce(direction), &header.to_bytes(), text.into())?;
         tag_out.copy_from_slice(&tag);
         Ok(())
     }
 
     /// Verifies and decrypts `ciphertext || tag` into `out` (same length as
-    /// the ciphertext). Nothing is written to `out` unless the tag verifies.
+    /// the ciphertext). When the tag is wrong `out` is left zeroed: GCM-SIV
+    /// decrypts before it can verify, and its clean-up restores the
+    /// ciphertext only when decrypting in place.
     pub(crate) fn open_into(
         &self,
         direction: Direction,
@@ -129,12 +177,16 @@ impl SessionKeys {
     ) -> Result<()> {
         let text_len = sealed.len().checked_sub(TAG_LEN).ok_or(Error::Truncated)?;
         let (text, tag) = sealed.split_at(text_len);
-        let tag = Tag::<aes_gcm::aead::consts::U16>::try_from(tag).map_err(|_| Error::Truncated)?;
-        let buf =
-            InOutBuf::new(text, out).map_err(|_| Error::BufferTooSmall { needed: text_len })?;
-        self.cipher
-            .decrypt_inout_detached(&self.nonce(direction), &header.to_bytes(), buf, &tag)
-            .map_err(|_| Error::DecryptionFailed)
+        let tag = Tag::<U16>::try_from(tag).map_err(|_| Error::Truncated)?;
+        let buf = InOutBuf::new(text, &mut *out)
+            .map_err(|_| Error::BufferTooSmall { needed: text_len })?;
+        let opened = self
+            .cipher
+            .decrypt(&self.nonce(direction), &header.to_bytes(), buf, &tag);
+        if opened.is_err() {
+            out.zeroize();
+        }
+        opened
     }
 
     /// Verifies and decrypts `ciphertext || tag` in place; returns the
@@ -147,16 +199,13 @@ impl SessionKeys {
     ) -> Result<usize> {
         let text_len = sealed.len().checked_sub(TAG_LEN).ok_or(Error::Truncated)?;
         let (text, tag) = sealed.split_at_mut(text_len);
-        let tag =
-            Tag::<aes_gcm::aead::consts::U16>::try_from(&*tag).map_err(|_| Error::Truncated)?;
-        self.cipher
-            .decrypt_inout_detached(
-                &self.nonce(direction),
-                &header.to_bytes(),
-                text.into(),
-                &tag,
-            )
-            .map_err(|_| Error::DecryptionFailed)?;
+        let tag = Tag::<U16>::try_from(&*tag).map_err(|_| Error::Truncated)?;
+        self.cipher.decrypt(
+            &self.nonce(direction),
+            &header.to_bytes(),
+            text.into(),
+            &tag,
+        )?;
         Ok(text_len)
     }
 }

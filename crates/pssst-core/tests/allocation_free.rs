@@ -4,7 +4,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use pssst_core::{Client, PrivateKey, Server};
+use pssst_core::{CipherSuite, Client, PrivateKey, Server};
 
 struct CountingAllocator;
 static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
@@ -31,21 +31,25 @@ fn in_place_transactions_allocate_nothing() {
     let server_private = PrivateKey::from_bytes([1; 32]);
     let server_public = server_private.public_key();
     let server = Server::new(server_private);
-    let clients = [
-        Client::new(server_public).unwrap(),
-        Client::with_client_auth(server_public, &PrivateKey::from_bytes([2; 32])).unwrap(),
-    ];
+    let clients = CipherSuite::ALL.map(|suite| {
+        [
+            Client::new(server_public).unwrap().with_suite(suite),
+            Client::with_client_auth(server_public, &PrivateKey::from_bytes([2; 32]))
+                .unwrap()
+                .with_suite(suite),
+        ]
+    });
     let mut request = [0u8; 256];
     let mut reply = [0u8; 256];
     let mut plaintext = [0u8; 256];
     let mut rng = getrandom::SysRng;
     // Warm up anything lazily initialised (CPU feature detection, RNG).
-    let _ = clients[0]
+    let _ = clients[0][0]
         .pack_request_into_with_rng(b"warm-up", &mut request, &mut rng)
         .unwrap();
 
     let before = ALLOCATIONS.load(Ordering::SeqCst);
-    for client in &clients {
+    for client in clients.iter().flatten() {
         for _ in 0..20 {
             let (n, mut client_handler) = client.pack_request_into(&[7; 64], &mut request).unwrap();
             let incoming = server.unpack_request_in_place(&mut request[..n]).unwrap();

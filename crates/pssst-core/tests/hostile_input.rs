@@ -1,9 +1,9 @@
 //! Every prefix and every single-bit flip of valid packets is rejected
-//! cleanly, in both modes, on both sides.
+//! cleanly, in both modes, in every suite, on both sides.
 
 mod common;
 
-use pssst_core::{Client, ClientReplyHandler, Error, PrivateKey, Server};
+use pssst_core::{CipherSuite, Client, ClientReplyHandler, Error, PrivateKey, Server};
 
 struct Exchange {
     server: Server,
@@ -12,7 +12,14 @@ struct Exchange {
     client_handler: ClientReplyHandler,
 }
 
-fn exchange(client_auth: bool) -> Exchange {
+/// Every (suite, client_auth) pair.
+fn modes() -> impl Iterator<Item = (CipherSuite, bool)> {
+    CipherSuite::ALL
+        .into_iter()
+        .flat_map(|suite| [(suite, false), (suite, true)])
+}
+
+fn exchange(suite: CipherSuite, client_auth: bool) -> Exchange {
     let server_private = PrivateKey::from_bytes([7; 32]);
     let server_public = server_private.public_key();
     let server = Server::new(server_private);
@@ -20,7 +27,8 @@ fn exchange(client_auth: bool) -> Exchange {
         Client::with_client_auth(server_public, &PrivateKey::from_bytes([9; 32])).unwrap()
     } else {
         Client::new(server_public).unwrap()
-    };
+    }
+    .with_suite(suite);
     let (request, client_handler) = client.pack_request(b"a message of some length").unwrap();
     let incoming = server.unpack_request(&request).unwrap();
     let reply = incoming.reply_handler.pack_reply(b"and its reply").unwrap();
@@ -34,8 +42,8 @@ fn exchange(client_auth: bool) -> Exchange {
 
 #[test]
 fn every_prefix_of_a_request_is_rejected() {
-    for client_auth in [false, true] {
-        let ex = exchange(client_auth);
+    for (suite, client_auth) in modes() {
+        let ex = exchange(suite, client_auth);
         for len in 0..ex.request.len() {
             let err = ex
                 .server
@@ -46,15 +54,15 @@ fn every_prefix_of_a_request_is_rejected() {
                 36..=51 => matches!(err, Error::Truncated | Error::DecryptionFailed),
                 _ => err == Error::DecryptionFailed,
             };
-            assert!(ok, "auth={client_auth} len={len}: {err:?}");
+            assert!(ok, "{suite} auth={client_auth} len={len}: {err:?}");
         }
     }
 }
 
 #[test]
 fn every_prefix_of_a_reply_is_rejected_and_the_handler_survives() {
-    for client_auth in [false, true] {
-        let mut ex = exchange(client_auth);
+    for (suite, client_auth) in modes() {
+        let mut ex = exchange(suite, client_auth);
         for len in 0..ex.reply.len() {
             let err = ex
                 .client_handler
@@ -64,7 +72,7 @@ fn every_prefix_of_a_reply_is_rejected_and_the_handler_survives() {
                 0..=51 => err == Error::Truncated,
                 _ => err == Error::DecryptionFailed,
             };
-            assert!(ok, "auth={client_auth} len={len}: {err:?}");
+            assert!(ok, "{suite} auth={client_auth} len={len}: {err:?}");
         }
         assert_eq!(
             ex.client_handler.unpack_reply(&ex.reply).unwrap(),
@@ -75,21 +83,24 @@ fn every_prefix_of_a_reply_is_rejected_and_the_handler_survives() {
 
 #[test]
 fn every_bit_flip_of_a_request_is_rejected() {
-    for client_auth in [false, true] {
-        let ex = exchange(client_auth);
+    for (suite, client_auth) in modes() {
+        let ex = exchange(suite, client_auth);
         for bit in 0..ex.request.len() * 8 {
             let mut packet = ex.request.clone();
             packet[bit / 8] ^= 1 << (bit % 8);
             let result = ex.server.unpack_request(&packet);
-            assert!(result.is_err(), "auth={client_auth} bit={bit} accepted");
+            assert!(
+                result.is_err(),
+                "{suite} auth={client_auth} bit={bit} accepted"
+            );
         }
     }
 }
 
 #[test]
 fn every_bit_flip_of_a_reply_is_rejected_and_the_handler_survives() {
-    for client_auth in [false, true] {
-        let mut ex = exchange(client_auth);
+    for (suite, client_auth) in modes() {
+        let mut ex = exchange(suite, client_auth);
         for bit in 0..ex.reply.len() * 8 {
             let mut packet = ex.reply.clone();
             packet[bit / 8] ^= 1 << (bit % 8);
@@ -107,7 +118,7 @@ fn every_bit_flip_of_a_reply_is_rejected_and_the_handler_survives() {
             };
             assert!(
                 expected.contains(&err),
-                "auth={client_auth} bit={bit}: {err:?}"
+                "{suite} auth={client_auth} bit={bit}: {err:?}"
             );
         }
         assert!(!ex.client_handler.is_used());
@@ -120,40 +131,44 @@ fn every_bit_flip_of_a_reply_is_rejected_and_the_handler_survives() {
 
 #[test]
 fn a_request_is_not_a_reply_and_a_reply_is_not_a_request() {
-    let mut ex = exchange(false);
-    assert_eq!(
-        ex.server.unpack_request(&ex.reply).unwrap_err(),
-        Error::NotRequest
-    );
-    assert_eq!(
-        ex.client_handler.unpack_reply(&ex.request).unwrap_err(),
-        Error::NotReply
-    );
+    for suite in CipherSuite::ALL {
+        let mut ex = exchange(suite, false);
+        assert_eq!(
+            ex.server.unpack_request(&ex.reply).unwrap_err(),
+            Error::NotRequest
+        );
+        assert_eq!(
+            ex.client_handler.unpack_reply(&ex.request).unwrap_err(),
+            Error::NotReply
+        );
+    }
 }
 
 #[test]
 fn a_reply_to_another_request_is_a_mismatch() {
-    let mut first = exchange(false);
-    let second = exchange(false);
-    assert_eq!(
-        first
-            .client_handler
-            .unpack_reply(&second.reply)
-            .unwrap_err(),
-        Error::ReplyMismatch
-    );
-    // A reply in the other authentication mode, same DH parameter otherwise.
-    let mut auth_flag_flipped = first.reply.clone();
-    auth_flag_flipped[0] ^= 0x40;
-    assert_eq!(
-        first
-            .client_handler
-            .unpack_reply(&auth_flag_flipped)
-            .unwrap_err(),
-        Error::ReplyMismatch
-    );
-    assert_eq!(
-        first.client_handler.unpack_reply(&first.reply).unwrap(),
-        b"and its reply"
-    );
+    for suite in CipherSuite::ALL {
+        let mut first = exchange(suite, false);
+        let second = exchange(suite, false);
+        assert_eq!(
+            first
+                .client_handler
+                .unpack_reply(&second.reply)
+                .unwrap_err(),
+            Error::ReplyMismatch
+        );
+        // A reply in the other authentication mode, same DH parameter otherwise.
+        let mut auth_flag_flipped = first.reply.clone();
+        auth_flag_flipped[0] ^= 0x40;
+        assert_eq!(
+            first
+                .client_handler
+                .unpack_reply(&auth_flag_flipped)
+                .unwrap_err(),
+            Error::ReplyMismatch
+        );
+        assert_eq!(
+            first.client_handler.unpack_reply(&first.reply).unwrap(),
+            b"and its reply"
+        );
+    }
 }

@@ -1,10 +1,11 @@
 //! Property tests: any message of 0..=65,000 bytes survives a round trip in
-//! both modes and through every API variant.
+//! both modes, in every suite and through every API variant.
 
 use proptest::prelude::*;
-use pssst_core::{Client, PACKET_OVERHEAD, PrivateKey, Server};
+use pssst_core::{CipherSuite, Client, PACKET_OVERHEAD, PrivateKey, Server};
 
 fn run(
+    suite: CipherSuite,
     client_auth: bool,
     server_key: [u8; 32],
     client_key: [u8; 32],
@@ -19,13 +20,15 @@ fn run(
         Client::with_client_auth(server_public, &client_private).unwrap()
     } else {
         Client::new(server_public).unwrap()
-    };
+    }
+    .with_suite(suite);
 
     // Vec API.
     let (packet, mut handler) = client.pack_request(request).unwrap();
     assert_eq!(packet.len(), client.request_len(request.len()).unwrap());
     let incoming = server.unpack_request(&packet).unwrap();
     assert_eq!(incoming.message, request);
+    assert_eq!(incoming.reply_handler.suite(), suite);
     let expected_key = client_auth.then(|| client_private.public_key());
     assert_eq!(incoming.client_public_key, expected_key);
     let reply_packet = incoming.reply_handler.pack_reply(reply).unwrap();
@@ -52,6 +55,7 @@ proptest! {
 
     #[test]
     fn round_trip_any_length(
+        suite in proptest::sample::select(&CipherSuite::ALL[..]),
         client_auth in any::<bool>(),
         server_key in any::<[u8; 32]>(),
         client_key in any::<[u8; 32]>(),
@@ -61,7 +65,7 @@ proptest! {
         ],
         reply in proptest::collection::vec(any::<u8>(), 0..=65_000),
     ) {
-        run(client_auth, server_key, client_key, &request, &reply);
+        run(suite, client_auth, server_key, client_key, &request, &reply);
     }
 }
 
@@ -69,7 +73,9 @@ proptest! {
 fn round_trip_boundary_lengths() {
     for len in [0, 1, 15, 16, 17, 63, 64, 65, 1400, 65_000] {
         let message = vec![len as u8; len];
-        run(false, [1; 32], [2; 32], &message, &message);
-        run(true, [1; 32], [2; 32], &message, &message);
+        for suite in CipherSuite::ALL {
+            run(suite, false, [1; 32], [2; 32], &message, &message);
+            run(suite, true, [1; 32], [2; 32], &message, &message);
+        }
     }
 }

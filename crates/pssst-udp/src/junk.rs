@@ -27,7 +27,7 @@
 //! ```
 
 use pssst_core::{CLIENT_AUTH_OVERHEAD, DH_PARAM_LEN, FLAG_CLIENT_AUTH, FLAG_REPLY, HEADER_LEN};
-use pssst_core::{Header, PACKET_OVERHEAD, SUITE_X25519_AESGCM128};
+use pssst_core::{CipherSuite, Header, PACKET_OVERHEAD};
 
 use crate::Counter;
 
@@ -47,7 +47,7 @@ pub enum Junk {
     ClientAuthTooShort,
     /// The REPLY flag set: a reply is not a request.
     ReplyFlag,
-    /// A cipher suite other than the one defined.
+    /// A cipher suite pssst-core does not implement.
     UnknownSuite,
     /// The DH parameter replaced by a point of small order, which could
     /// never decrypt.
@@ -179,8 +179,11 @@ impl Junk {
                 set_header(&mut packet, header);
             }
             Junk::UnknownSuite => {
-                // Any suite above the defined one.
-                header.cipher_suite = SUITE_X25519_AESGCM128 + 1 + below(random, 0xfff0) as u16;
+                // Any suite above 1 that is not implemented.
+                header.cipher_suite = 2 + below(random, 0xfff0) as u16;
+                while CipherSuite::from_id(header.cipher_suite).is_ok() {
+                    header.cipher_suite += 1;
+                }
                 set_header(&mut packet, header);
             }
             Junk::SmallOrderDh(point) => {
@@ -251,6 +254,8 @@ mod tests {
     #[test]
     fn each_certain_kind_fails_the_precheck_its_outcome_names() {
         let valid = valid();
+        // Accepting every suite: junk must not carry an implemented one.
+        let server = Server::new(generate_key_pair().unwrap().0);
         let mut rng = XorShift::new(7);
         for kind in Junk::CERTAIN.into_iter().chain([
             Junk::SmallOrderDh(SmallOrder::One),
@@ -273,7 +278,7 @@ mod tests {
                     _ => Ok(()),
                 };
                 assert_eq!(
-                    Server::precheck(&packet).map(|_| ()),
+                    server.precheck(&packet).map(|_| ()),
                     expected,
                     "{}",
                     kind.name()

@@ -6,7 +6,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::Ordering;
 
-use pssst_core::{Error, PACKET_OVERHEAD, Server};
+use pssst_core::{Error, PACKET_OVERHEAD};
 use zeroize::Zeroize;
 
 use super::{Handler, Request, Shared};
@@ -67,7 +67,7 @@ fn serve_one<H: Handler>(
     out: &mut [u8],
 ) -> Outcome {
     // Junk is dropped before any X25519, by pssst-core's own checks.
-    let header = match Server::precheck(packet) {
+    let header = match shared.server.precheck(packet) {
         Ok(header) => header,
         Err(Error::NotRequest) => return Outcome::Done(Counter::DroppedReplyFlag),
         Err(Error::UnsupportedCipherSuite) => return Outcome::Done(Counter::DroppedUnknownSuite),
