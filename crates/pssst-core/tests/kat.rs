@@ -1,17 +1,49 @@
-//! Every case of tests/vectors/suite1-kat.json, byte for byte, through
-//! every API variant.
+//! Every case of tests/vectors/suite1-kat.json (made by gopssst) and
+//! suiteff01-kat.json (made by tests/hostile/wire.py on Python's
+//! `cryptography`), byte for byte, through every API variant.
 
 mod common;
 
 use common::{ScriptedRng, Sha256CounterRng, hex, hex32, load_vectors};
-use pssst_core::{Client, PrivateKey, PublicKey, Server, generate_key_pair_with_rng};
+use pssst_core::{CipherSuite, Client, PrivateKey, PublicKey, Server, generate_key_pair_with_rng};
 use serde_json::Value;
 
+/// Each suite's KAT file and the seed of the RNG that made it.
+const FILES: [(CipherSuite, &str, &str); 2] = [
+    (
+        CipherSuite::X25519Aes128Gcm,
+        "suite1-kat.json",
+        "pssst-kat-v1",
+    ),
+    (
+        CipherSuite::X25519Aes128GcmSiv,
+        "suiteff01-kat.json",
+        "pssst-kat-ff01-v1",
+    ),
+];
+
+/// The cases of every file, each checked to be of its file's suite.
 fn cases() -> Vec<Value> {
-    let kat = load_vectors("suite1-kat.json");
+    FILES
+        .iter()
+        .flat_map(|(suite, _, _)| cases_of(*suite))
+        .collect()
+}
+
+fn cases_of(suite: CipherSuite) -> Vec<Value> {
+    let (_, file, _) = FILES.iter().find(|(s, _, _)| *s == suite).unwrap();
+    let kat = load_vectors(file);
     let cases = kat["cases"].as_array().expect("cases").clone();
-    assert_eq!(cases.len(), 18, "the KAT file has 18 cases");
+    assert_eq!(cases.len(), 18, "{file} has 18 cases");
+    for case in &cases {
+        assert_eq!(suite_of(case), suite, "{file}");
+    }
     cases
+}
+
+fn suite_of(case: &Value) -> CipherSuite {
+    let id = u16::try_from(case["suite"].as_u64().unwrap()).unwrap();
+    CipherSuite::try_from(id).unwrap()
 }
 
 fn client_for(case: &Value) -> Client {
@@ -23,6 +55,7 @@ fn client_for(case: &Value) -> Client {
     } else {
         Client::new(server_public).unwrap()
     }
+    .with_suite(suite_of(case))
 }
 
 #[test]
@@ -137,12 +170,18 @@ fn client_packs_request_from_recorded_ephemeral_and_unpacks_reply() {
     }
 }
 
-/// The whole vector file follows from its RNG seed: keys, messages and
+/// Each vector file follows from its RNG seed: keys, messages and
 /// ephemerals drawn in case order reproduce every packet.
 #[test]
-fn vector_file_regenerates_from_its_rng_seed() {
-    let mut rng = Sha256CounterRng::new("pssst-kat-v1");
-    for case in cases() {
+fn vector_files_regenerate_from_their_rng_seeds() {
+    for (suite, _, seed) in FILES {
+        regenerate(suite, seed);
+    }
+}
+
+fn regenerate(suite: CipherSuite, seed: &str) {
+    let mut rng = Sha256CounterRng::new(seed);
+    for case in cases_of(suite) {
         let id = case["id"].as_str().unwrap();
         let (server_private, server_public) = generate_key_pair_with_rng(&mut rng).unwrap();
         assert_eq!(
@@ -160,12 +199,76 @@ fn vector_file_regenerates_from_its_rng_seed() {
             Client::with_client_auth(server_public, &client_private).unwrap()
         } else {
             Client::new(server_public).unwrap()
-        };
+        }
+        .with_suite(suite);
         let mut message = vec![0u8; case["message_len"].as_u64().unwrap() as usize];
         rand_core::TryRng::try_fill_bytes(&mut rng, &mut message).unwrap();
         assert_eq!(message, hex(&case["request_plaintext"]), "{id}");
         let (request, _) = client.pack_request_with_rng(&message, &mut rng).unwrap();
         assert_eq!(request, hex(&case["request_packet"]), "{id}");
+    }
+}
+
+/// The AEAD of `suite`, keyed, called directly rather than through
+/// pssst-core: seals `msg` under `nonce` with `aad`, or opens it.
+fn aead(
+    suite: CipherSuite,
+    key: &[u8],
+    nonce: &[u8],
+    msg: &[u8],
+    aad: &[u8],
+    seal: bool,
+) -> Vec<u8> {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    let nonce: [u8; 12] = nonce.try_into().unwrap();
+    let payload = Payload { msg, aad };
+    let result = match suite {
+        CipherSuite::X25519Aes128Gcm => {
+            let cipher = aes_gcm::Aes128Gcm::new_from_slice(key).unwrap();
+            if seal {
+                cipher.encrypt(&nonce.into(), payload)
+            } else {
+                cipher.decrypt(&nonce.into(), payload)
+            }
+        }
+        CipherSuite::X25519Aes128GcmSiv => {
+            let cipher = aes_gcm_siv::Aes128GcmSiv::new_from_slice(key).unwrap();
+            if seal {
+                cipher.encrypt(&nonce.into(), payload)
+            } else {
+                cipher.decrypt(&nonce.into(), payload)
+            }
+        }
+        _ => unreachable!("a suite without a test AEAD"),
+    };
+    result.unwrap()
+}
+
+/// Both packets of every case open with the recorded key and nonces under
+/// the suite's AEAD, called directly: the intermediate values are right.
+#[test]
+fn recorded_keys_and_nonces_open_both_packets() {
+    for case in cases() {
+        let id = case["id"].as_str().unwrap();
+        let suite = suite_of(&case);
+        let key = hex(&case["aes_key"]);
+        for (packet, nonce, plaintext) in [
+            ("request_packet", "client_nonce", "request_plaintext"),
+            ("reply_packet", "server_nonce", "reply_plaintext"),
+        ] {
+            let packet = hex(&case[packet]);
+            let opened = aead(
+                suite,
+                &key,
+                &hex(&case[nonce]),
+                &packet[36..],
+                &packet[..4],
+                false,
+            );
+            let expected = hex(&case[plaintext]);
+            // A client-auth request carries C || e before the message.
+            assert_eq!(opened[opened.len() - expected.len()..], expected, "{id}");
+        }
     }
 }
 
@@ -175,34 +278,18 @@ fn vector_file_regenerates_from_its_rng_seed() {
 /// vector's own AES key and nonce, independently of pssst-core.
 #[test]
 fn requests_with_unknown_flag_bits_are_accepted_and_replies_keep_exact_flags() {
-    use aes_gcm::aead::{Aead, KeyInit, Payload};
     for case in cases() {
         let id = case["id"].as_str().unwrap();
+        let suite = suite_of(&case);
         let original = hex(&case["request_packet"]);
-        let aes = aes_gcm::Aes128Gcm::new_from_slice(&hex(&case["aes_key"])).unwrap();
-        let nonce: [u8; 12] = hex(&case["client_nonce"]).try_into().unwrap();
-        let plaintext = aes
-            .decrypt(
-                &nonce.into(),
-                Payload {
-                    msg: &original[36..],
-                    aad: &original[..4],
-                },
-            )
-            .unwrap();
+        let key = hex(&case["aes_key"]);
+        let nonce = hex(&case["client_nonce"]);
+        let plaintext = aead(suite, &key, &nonce, &original[36..], &original[..4], false);
         for extra_bits in [0x0001u16, 0x0100, 0x2000, 0x3fff] {
             let mut packet = original[..36].to_vec();
             let flags = u16::from_be_bytes([packet[0], packet[1]]) | extra_bits;
             packet[..2].copy_from_slice(&flags.to_be_bytes());
-            let sealed = aes
-                .encrypt(
-                    &nonce.into(),
-                    Payload {
-                        msg: &plaintext,
-                        aad: &packet[..4],
-                    },
-                )
-                .unwrap();
+            let sealed = aead(suite, &key, &nonce, &plaintext, &packet[..4], true);
             packet.extend_from_slice(&sealed);
 
             let server = Server::new(

@@ -1,5 +1,5 @@
-//! Every case of tests/vectors/suite1-reject.json is rejected with the
-//! error it names, through every server API variant.
+//! Every case of tests/vectors/suite1-reject.json and suiteff01-reject.json
+//! is rejected with the error it names, through every server API variant.
 
 mod common;
 
@@ -24,10 +24,19 @@ fn expected_errors(kind: &str, packet_len: usize) -> Vec<Error> {
 }
 
 #[test]
-fn every_reject_vector_is_rejected_with_its_error() {
-    let vectors = load_vectors("suite1-reject.json");
+fn every_suite1_reject_vector_is_rejected_with_its_error() {
+    check_file("suite1-reject.json", 22);
+}
+
+#[test]
+fn every_suiteff01_reject_vector_is_rejected_with_its_error() {
+    check_file("suiteff01-reject.json", 27);
+}
+
+fn check_file(file: &str, count: usize) {
+    let vectors = load_vectors(file);
     let cases = vectors["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), 22, "the reject file has 22 cases");
+    assert_eq!(cases.len(), count, "{file} has {count} cases");
     for case in cases {
         let id = case["id"].as_str().unwrap();
         let server =
