@@ -1,6 +1,7 @@
 /*
  * pssst.h: the C API of pssst-rs, PSSST (Packet Security for Stateless
- * Server Transactions) cipher suite 1: X25519 + SHA-256 + AES-128-GCM.
+ * Server Transactions) cipher suites 1 (X25519 + SHA-256 + AES-128-GCM)
+ * and 0xFF01 (the same with AES-128-GCM-SIV).
  *
  * Link with libpssst (pkg-config --cflags --libs pssst).
  *
@@ -43,7 +44,7 @@
 
 /**
  * Bytes every packet adds to its message: 4-byte header, 32-byte DH
- * parameter and 16-byte AES-GCM tag.
+ * parameter and 16-byte AEAD tag (the same in every suite).
  */
 #define PSSST_PACKET_OVERHEAD 52
 
@@ -52,6 +53,19 @@
  * and ephemeral secret).
  */
 #define PSSST_CLIENT_AUTH_OVERHEAD 64
+
+/**
+ * Cipher suite 1: X25519 + SHA-256 + AES-128-GCM, the suite every PSSST
+ * implementation understands and the clients' default.
+ */
+#define PSSST_SUITE_X25519_AESGCM128 1
+
+/**
+ * Cipher suite 0xFF01 (private use): suite 1 with AES-128-GCM-SIV, which
+ * stays safe when a retried request gets a different reply. Only pssst-rs
+ * understands it.
+ */
+#define PSSST_SUITE_X25519_AESGCMSIV128 65281
 
 /**
  * The status every fallible pssst function returns. `PSSST_OK` is 0; every
@@ -84,11 +98,13 @@ enum pssst_result
      */
     PSSST_ERR_NOT_REPLY = 3,
     /**
-     * The packet's cipher suite is not suite 1 (X25519, AES-128-GCM).
+     * The cipher suite is not one this library implements (1, 0xFF01), or
+     * not one this server accepts.
      */
     PSSST_ERR_UNSUPPORTED_CIPHER_SUITE = 4,
     /**
-     * AES-GCM authentication failed: forged, corrupted or not for this key.
+     * AEAD authentication failed: forged, corrupted, relabeled with another
+     * suite, or not for this key.
      */
     PSSST_ERR_DECRYPTION_FAILED = 5,
     /**
@@ -152,8 +168,8 @@ typedef uint32_t pssst_result;
 #endif // __cplusplus
 
 /**
- * A PSSST client for one server public key, anonymous or
- * client-authenticated.
+ * A PSSST client for one server public key and one cipher suite,
+ * anonymous or client-authenticated.
  *
  * Thread-safe: a client keeps no per-request state, so one `pssst_client`
  * may pack requests from many threads at once (each request gets its own
@@ -174,7 +190,8 @@ typedef struct pssst_client pssst_client;
 typedef struct pssst_client_reply_handler pssst_client_reply_handler;
 
 /**
- * A PSSST server: one private key and no other state.
+ * A PSSST server: one private key and the cipher suites it accepts, no
+ * other state.
  *
  * Thread-safe: one `pssst_server` may unpack requests from many threads at
  * once (each request gets its own reply handler). Free it with
@@ -185,14 +202,15 @@ typedef struct pssst_server pssst_server;
 /**
  * Packs the one reply to one request.
  *
- * It packs exactly one reply: a second call returns
- * `PSSST_ERR_HANDLER_REUSED` (a second, different reply would reuse the
- * AES-GCM nonce). `PSSST_ERR_BUFFER_TOO_SMALL` does not use it up. A
- * retried request gets the same key and nonce again, so the reply to a
- * retry must be byte-identical to the first. Not thread-safe: do not use
- * one handler from two threads at once without a lock (moving it to
- * another thread is fine). Always free it with
- * `pssst_server_reply_handler_free`; its keys are wiped then.
+ * It packs exactly one reply, in its request's cipher suite: a second call
+ * returns `PSSST_ERR_HANDLER_REUSED` (under suite 1 a second, different
+ * reply would reuse the AES-GCM nonce). `PSSST_ERR_BUFFER_TOO_SMALL` does
+ * not use it up. A retried request gets the same key and nonce again, so
+ * under suite 1 the reply to a retry must be byte-identical to the first;
+ * under suite 0xFF01 (AES-GCM-SIV) a different reply reveals only that it
+ * differs. Not thread-safe: do not use one handler from two threads at
+ * once without a lock (moving it to another thread is fine). Always free
+ * it with `pssst_server_reply_handler_free`; its keys are wiped then.
  */
 typedef struct pssst_server_reply_handler pssst_server_reply_handler;
 
@@ -211,10 +229,11 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * Creates a client for `server_public_key`. With `client_private_key`
- * NULL the client is anonymous; otherwise every request proves to the
- * server that the client holds that key. On success `*client_out` is the
- * new client; on failure it is NULL. Fails with
+ * Creates a client for `server_public_key` that packs its requests with
+ * cipher suite 1 (`PSSST_SUITE_X25519_AESGCM128`). With
+ * `client_private_key` NULL the client is anonymous; otherwise every
+ * request proves to the server that the client holds that key. On success
+ * `*client_out` is the new client; on failure it is NULL. Fails with
  * `PSSST_ERR_LOW_ORDER_POINT` for a low-order (unusable) server key.
  *
  * # Safety
@@ -224,6 +243,20 @@ extern "C" {
 pssst_result pssst_client_new(const uint8_t server_public_key[32],
                               const uint8_t *client_private_key,
                               pssst_client **client_out);
+
+/**
+ * `pssst_client_new` for a client that packs its requests with cipher
+ * suite `suite` (`PSSST_SUITE_X25519_AESGCM128` or
+ * `PSSST_SUITE_X25519_AESGCMSIV128`); replies must come in the same suite.
+ * An unknown `suite` fails with `PSSST_ERR_UNSUPPORTED_CIPHER_SUITE`.
+ *
+ * # Safety
+ * As for `pssst_client_new`.
+ */
+pssst_result pssst_client_new_with_suite(const uint8_t server_public_key[32],
+                                         const uint8_t *client_private_key,
+                                         uint16_t suite,
+                                         pssst_client **client_out);
 
 /**
  * Frees a client. NULL is a no-op.
@@ -364,8 +397,10 @@ const char *pssst_result_message(uint32_t result);
 const char *pssst_version(void);
 
 /**
- * Creates a server holding `server_private_key`. On success `*server_out`
- * is the new server; on failure it is NULL.
+ * Creates a server holding `server_private_key` that accepts requests of
+ * every cipher suite this library implements (1 and 0xFF01) and answers
+ * each in its request's suite. On success `*server_out` is the new server;
+ * on failure it is NULL.
  *
  * # Safety
  * `server_private_key` is NULL or 32 readable bytes; `server_out` is NULL
@@ -373,6 +408,22 @@ const char *pssst_version(void);
  */
 pssst_result pssst_server_new(const uint8_t server_private_key[32],
                               pssst_server **server_out);
+
+/**
+ * `pssst_server_new` for a server that accepts only the `suites_len`
+ * cipher suites listed in `suites` (`PSSST_SUITE_*`); requests of any
+ * other suite fail with `PSSST_ERR_UNSUPPORTED_CIPHER_SUITE` before any
+ * public-key operation. An unknown suite in the list, or an empty list,
+ * fails with `PSSST_ERR_UNSUPPORTED_CIPHER_SUITE`.
+ *
+ * # Safety
+ * As for `pssst_server_new`; `suites` is NULL or `suites_len` readable
+ * `uint16_t`s.
+ */
+pssst_result pssst_server_new_with_suites(const uint8_t server_private_key[32],
+                                          const uint16_t *suites,
+                                          size_t suites_len,
+                                          pssst_server **server_out);
 
 /**
  * Writes the server's public key, the key clients encrypt to.

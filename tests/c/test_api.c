@@ -1,6 +1,7 @@
 /* The C API's contract: NULL for every pointer of every function, too-small
  * buffers and retry, handler reuse, _free(NULL), result messages, sizes,
- * overlapping buffers, a failing RNG and a low-order server key. */
+ * overlapping buffers, a failing RNG, a low-order server key, and the
+ * cipher suites (client choice, server restriction, relabeling). */
 #include "test_support.h"
 
 #ifndef EXPECTED_VERSION
@@ -471,6 +472,114 @@ static void test_callback_rng(const struct fixture *f)
     pssst_client_reply_handler_free(b);
 }
 
+/* Packs MESSAGE with `client` for `server`, unpacks it there and answers;
+ * returns the result of unpacking the (possibly relabeled) request, and
+ * writes the request's and reply's suite fields. */
+static pssst_result round_trip(const pssst_client *client, const pssst_server *server,
+                               uint16_t relabel, uint16_t *request_suite, uint16_t *reply_suite)
+{
+    uint8_t packet[256], message[256], client_key[PSSST_KEY_LEN], reply[256];
+    size_t packet_len = 0, message_len = 0, reply_len = 0;
+    bool authenticated;
+    pssst_client_reply_handler *client_handler = NULL;
+    pssst_server_reply_handler *server_handler = NULL;
+    pssst_result result;
+
+    CHECK_RESULT(pssst_client_pack_request(client, MESSAGE, MESSAGE_LEN, packet, sizeof packet,
+                                           &packet_len, &client_handler),
+                 PSSST_OK);
+    *request_suite = (uint16_t)(packet[2] << 8 | packet[3]);
+    *reply_suite = 0;
+    if (relabel != 0) {
+        packet[2] = (uint8_t)(relabel >> 8);
+        packet[3] = (uint8_t)relabel;
+    }
+    result = pssst_server_unpack_request(server, packet, packet_len, message, sizeof message,
+                                         &message_len, client_key, &authenticated,
+                                         &server_handler);
+    if (result == PSSST_OK) {
+        CHECK(message_len == MESSAGE_LEN && memcmp(message, MESSAGE, MESSAGE_LEN) == 0);
+        CHECK_RESULT(pssst_server_reply_handler_pack(server_handler, MESSAGE, MESSAGE_LEN, reply,
+                                                     sizeof reply, &reply_len),
+                     PSSST_OK);
+        *reply_suite = (uint16_t)(reply[2] << 8 | reply[3]);
+        CHECK_RESULT(pssst_client_reply_handler_unpack(client_handler, reply, reply_len, message,
+                                                       sizeof message, &message_len),
+                     PSSST_OK);
+    } else {
+        CHECK(server_handler == NULL && message_len == 0);
+    }
+    pssst_server_reply_handler_free(server_handler);
+    pssst_client_reply_handler_free(client_handler);
+    return result;
+}
+
+static void test_suites(const struct fixture *f)
+{
+    static const uint16_t SUITES[] = {PSSST_SUITE_X25519_AESGCM128,
+                                      PSSST_SUITE_X25519_AESGCMSIV128};
+    const uint16_t unknown[] = {PSSST_SUITE_X25519_AESGCMSIV128, 2};
+    uint8_t junk[PSSST_KEY_LEN];
+    pssst_client *client = (pssst_client *)junk;
+    pssst_server *server = (pssst_server *)junk;
+    uint16_t request_suite, reply_suite;
+
+    CHECK(PSSST_SUITE_X25519_AESGCM128 == 1 && PSSST_SUITE_X25519_AESGCMSIV128 == 0xFF01);
+    /* Unknown suites, empty lists and NULLs are refused; out-parameters NULL. */
+    CHECK_RESULT(pssst_client_new_with_suite(f->server_public, NULL, 2, &client),
+                 PSSST_ERR_UNSUPPORTED_CIPHER_SUITE);
+    CHECK(client == NULL);
+    CHECK_RESULT(pssst_client_new_with_suite(NULL, NULL, 1, &client), PSSST_ERR_NULL_ARGUMENT);
+    CHECK_RESULT(pssst_client_new_with_suite(f->server_public, NULL, 1, NULL),
+                 PSSST_ERR_NULL_ARGUMENT);
+    server = (pssst_server *)junk;
+    CHECK_RESULT(pssst_server_new_with_suites(f->server_private, unknown, 2, &server),
+                 PSSST_ERR_UNSUPPORTED_CIPHER_SUITE);
+    CHECK(server == NULL);
+    server = (pssst_server *)junk;
+    CHECK_RESULT(pssst_server_new_with_suites(f->server_private, SUITES, 0, &server),
+                 PSSST_ERR_UNSUPPORTED_CIPHER_SUITE);
+    CHECK(server == NULL);
+    CHECK_RESULT(pssst_server_new_with_suites(f->server_private, NULL, 1, &server),
+                 PSSST_ERR_NULL_ARGUMENT);
+    CHECK_RESULT(pssst_server_new_with_suites(NULL, SUITES, 1, &server),
+                 PSSST_ERR_NULL_ARGUMENT);
+    CHECK_RESULT(pssst_server_new_with_suites(f->server_private, SUITES, 1, NULL),
+                 PSSST_ERR_NULL_ARGUMENT);
+
+    /* Every client suite against servers accepting each suite, and both. */
+    for (size_t c = 0; c < 2; c++) {
+        for (int authed = 0; authed < 2; authed++) {
+            client = NULL;
+            CHECK_RESULT(pssst_client_new_with_suite(f->server_public,
+                                                     authed ? f->client_private : NULL,
+                                                     SUITES[c], &client),
+                         PSSST_OK);
+            /* The default server accepts both and replies in the request's suite. */
+            CHECK_RESULT(round_trip(client, f->server, 0, &request_suite, &reply_suite),
+                         PSSST_OK);
+            CHECK(request_suite == SUITES[c] && reply_suite == SUITES[c]);
+            /* The header is the AAD: relabeled with the other suite, it fails. */
+            CHECK_RESULT(round_trip(client, f->server, SUITES[1 - c], &request_suite,
+                                    &reply_suite),
+                         PSSST_ERR_DECRYPTION_FAILED);
+            for (size_t s = 0; s < 3; s++) {
+                /* s = 0, 1: that suite alone; s = 2: both listed. */
+                server = NULL;
+                CHECK_RESULT(pssst_server_new_with_suites(f->server_private, SUITES + s % 2,
+                                                          s == 2 ? 2 : 1, &server),
+                             PSSST_OK);
+                pssst_result expected = s == 2 || s == c ? PSSST_OK
+                                                         : PSSST_ERR_UNSUPPORTED_CIPHER_SUITE;
+                CHECK_RESULT(round_trip(client, server, 0, &request_suite, &reply_suite),
+                             expected);
+                pssst_server_free(server);
+            }
+            pssst_client_free(client);
+        }
+    }
+}
+
 int main(void)
 {
     struct fixture f;
@@ -488,6 +597,7 @@ int main(void)
     test_reply_mismatch(&f);
     test_bad_inputs(&f);
     test_callback_rng(&f);
+    test_suites(&f);
     fixture_free(&f);
     return finish("test_api");
 }

@@ -11,9 +11,10 @@ use crate::buffers::{self, Out, check_buffers, required};
 use crate::result::pssst_result::{self, *};
 use crate::result::status;
 use crate::rng::{CallbackRng, pssst_random_fn};
+use crate::suite::PSSST_SUITE_X25519_AESGCM128;
 
-/// A PSSST client for one server public key, anonymous or
-/// client-authenticated.
+/// A PSSST client for one server public key and one cipher suite,
+/// anonymous or client-authenticated.
 ///
 /// Thread-safe: a client keeps no per-request state, so one `pssst_client`
 /// may pack requests from many threads at once (each request gets its own
@@ -36,10 +37,11 @@ pub struct pssst_client_reply_handler {
     inner: ClientReplyHandler,
 }
 
-/// Creates a client for `server_public_key`. With `client_private_key`
-/// NULL the client is anonymous; otherwise every request proves to the
-/// server that the client holds that key. On success `*client_out` is the
-/// new client; on failure it is NULL. Fails with
+/// Creates a client for `server_public_key` that packs its requests with
+/// cipher suite 1 (`PSSST_SUITE_X25519_AESGCM128`). With
+/// `client_private_key` NULL the client is anonymous; otherwise every
+/// request proves to the server that the client holds that key. On success
+/// `*client_out` is the new client; on failure it is NULL. Fails with
 /// `PSSST_ERR_LOW_ORDER_POINT` for a low-order (unusable) server key.
 ///
 /// # Safety
@@ -56,20 +58,68 @@ pub unsafe extern "C" fn pssst_client_new(
     client_out: *mut *mut pssst_client,
 ) -> pssst_result {
     status(|| {
-        // SAFETY: the contract above.
-        let mut client_out = unsafe { Out::reset(client_out, ptr::null_mut()) }?;
-        // SAFETY: the contract above.
-        let server_public = PublicKey::from_bytes(unsafe { buffers::key(server_public_key) }?);
-        let inner = if client_private_key.is_null() {
-            Client::new(server_public)?
-        } else {
-            // SAFETY: the contract above.
-            let private = Zeroizing::new(unsafe { buffers::key(client_private_key) }?);
-            Client::with_client_auth(server_public, &PrivateKey::from_bytes(*private))?
-        };
-        client_out.write(Box::into_raw(Box::new(pssst_client { inner })));
-        Ok(())
+        // SAFETY: the contract above is new_client's.
+        unsafe {
+            new_client(
+                server_public_key,
+                client_private_key,
+                PSSST_SUITE_X25519_AESGCM128,
+                client_out,
+            )
+        }
     })
+}
+
+/// `pssst_client_new` for a client that packs its requests with cipher
+/// suite `suite` (`PSSST_SUITE_X25519_AESGCM128` or
+/// `PSSST_SUITE_X25519_AESGCMSIV128`); replies must come in the same suite.
+/// An unknown `suite` fails with `PSSST_ERR_UNSUPPORTED_CIPHER_SUITE`.
+///
+/// # Safety
+/// As for `pssst_client_new`.
+/// cbindgen:ptrs-as-arrays=[[server_public_key;32]]
+// The cbindgen annotation above is not an intra-doc link.
+#[allow(rustdoc::broken_intra_doc_links)]
+#[ffi_export]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pssst_client_new_with_suite(
+    server_public_key: *const u8,
+    client_private_key: *const u8,
+    suite: u16,
+    client_out: *mut *mut pssst_client,
+) -> pssst_result {
+    status(|| {
+        // SAFETY: the contract above is new_client's.
+        unsafe { new_client(server_public_key, client_private_key, suite, client_out) }
+    })
+}
+
+/// The body of the two client constructors.
+///
+/// # Safety
+/// The pointers satisfy `pssst_client_new`'s contract.
+#[allow(unsafe_code)] // Not exported: the two constructors share it.
+unsafe fn new_client(
+    server_public_key: *const u8,
+    client_private_key: *const u8,
+    suite: u16,
+    client_out: *mut *mut pssst_client,
+) -> Result<(), pssst_result> {
+    // SAFETY: the contract.
+    let mut client_out = unsafe { Out::reset(client_out, ptr::null_mut()) }?;
+    // SAFETY: the contract.
+    let server_public = PublicKey::from_bytes(unsafe { buffers::key(server_public_key) }?);
+    let suite = crate::suite::suite(suite)?;
+    let inner = if client_private_key.is_null() {
+        Client::new(server_public)?
+    } else {
+        // SAFETY: the contract.
+        let private = Zeroizing::new(unsafe { buffers::key(client_private_key) }?);
+        Client::with_client_auth(server_public, &PrivateKey::from_bytes(*private))?
+    };
+    let inner = inner.with_suite(suite);
+    client_out.write(Box::into_raw(Box::new(pssst_client { inner })));
+    Ok(())
 }
 
 /// Frees a client. NULL is a no-op.

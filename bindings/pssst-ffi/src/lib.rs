@@ -23,16 +23,18 @@ mod panic;
 pub mod result;
 mod rng;
 pub mod server;
+pub mod suite;
 
 pub use client::{pssst_client, pssst_client_reply_handler};
 pub use result::pssst_result;
 pub use rng::pssst_random_fn;
 pub use server::{pssst_server, pssst_server_reply_handler};
+pub use suite::{PSSST_SUITE_X25519_AESGCM128, PSSST_SUITE_X25519_AESGCMSIV128};
 
 /// Length of an X25519 private or public key in bytes.
 pub const PSSST_KEY_LEN: usize = 32;
 /// Bytes every packet adds to its message: 4-byte header, 32-byte DH
-/// parameter and 16-byte AES-GCM tag.
+/// parameter and 16-byte AEAD tag (the same in every suite).
 pub const PSSST_PACKET_OVERHEAD: usize = 52;
 /// Extra bytes a client-authenticated request carries (client public key
 /// and ephemeral secret).

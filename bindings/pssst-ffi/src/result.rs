@@ -24,9 +24,11 @@ pub enum pssst_result {
     PSSST_ERR_NOT_REQUEST = 2,
     /// A client reply handler was given a packet without the REPLY flag.
     PSSST_ERR_NOT_REPLY = 3,
-    /// The packet's cipher suite is not suite 1 (X25519, AES-128-GCM).
+    /// The cipher suite is not one this library implements (1, 0xFF01), or
+    /// not one this server accepts.
     PSSST_ERR_UNSUPPORTED_CIPHER_SUITE = 4,
-    /// AES-GCM authentication failed: forged, corrupted or not for this key.
+    /// AEAD authentication failed: forged, corrupted, relabeled with another
+    /// suite, or not for this key.
     PSSST_ERR_DECRYPTION_FAILED = 5,
     /// The request decrypted, but its client-authentication proof is invalid.
     PSSST_ERR_CLIENT_AUTH_FAILED = 6,

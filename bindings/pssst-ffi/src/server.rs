@@ -2,15 +2,17 @@
 
 use std::ptr;
 
-use pssst_core::{Client, Error, PrivateKey, Server, ServerReplyHandler};
+use pssst_core::{CipherSuites, Client, Error, PrivateKey, Server, ServerReplyHandler};
 use pssst_ffi_macros::ffi_export;
 use zeroize::Zeroizing;
 
 use crate::buffers::{self, Out, check_buffers, required};
 use crate::client::write_len;
 use crate::result::{pssst_result, status};
+use crate::suite::suite_set;
 
-/// A PSSST server: one private key and no other state.
+/// A PSSST server: one private key and the cipher suites it accepts, no
+/// other state.
 ///
 /// Thread-safe: one `pssst_server` may unpack requests from many threads at
 /// once (each request gets its own reply handler). Free it with
@@ -22,14 +24,15 @@ pub struct pssst_server {
 
 /// Packs the one reply to one request.
 ///
-/// It packs exactly one reply: a second call returns
-/// `PSSST_ERR_HANDLER_REUSED` (a second, different reply would reuse the
-/// AES-GCM nonce). `PSSST_ERR_BUFFER_TOO_SMALL` does not use it up. A
-/// retried request gets the same key and nonce again, so the reply to a
-/// retry must be byte-identical to the first. Not thread-safe: do not use
-/// one handler from two threads at once without a lock (moving it to
-/// another thread is fine). Always free it with
-/// `pssst_server_reply_handler_free`; its keys are wiped then.
+/// It packs exactly one reply, in its request's cipher suite: a second call
+/// returns `PSSST_ERR_HANDLER_REUSED` (under suite 1 a second, different
+/// reply would reuse the AES-GCM nonce). `PSSST_ERR_BUFFER_TOO_SMALL` does
+/// not use it up. A retried request gets the same key and nonce again, so
+/// under suite 1 the reply to a retry must be byte-identical to the first;
+/// under suite 0xFF01 (AES-GCM-SIV) a different reply reveals only that it
+/// differs. Not thread-safe: do not use one handler from two threads at
+/// once without a lock (moving it to another thread is fine). Always free
+/// it with `pssst_server_reply_handler_free`; its keys are wiped then.
 #[derive(Debug)]
 pub struct pssst_server_reply_handler {
     /// `None` once the reply is packed: the C contract reports reuse as
@@ -37,8 +40,10 @@ pub struct pssst_server_reply_handler {
     inner: Option<ServerReplyHandler>,
 }
 
-/// Creates a server holding `server_private_key`. On success `*server_out`
-/// is the new server; on failure it is NULL.
+/// Creates a server holding `server_private_key` that accepts requests of
+/// every cipher suite this library implements (1 and 0xFF01) and answers
+/// each in its request's suite. On success `*server_out` is the new server;
+/// on failure it is NULL.
 ///
 /// # Safety
 /// `server_private_key` is NULL or 32 readable bytes; `server_out` is NULL
@@ -53,14 +58,59 @@ pub unsafe extern "C" fn pssst_server_new(
     server_out: *mut *mut pssst_server,
 ) -> pssst_result {
     status(|| {
-        // SAFETY: the contract above.
-        let mut server_out = unsafe { Out::reset(server_out, ptr::null_mut()) }?;
-        // SAFETY: the contract above.
-        let private = Zeroizing::new(unsafe { buffers::key(server_private_key) }?);
-        let inner = Server::new(PrivateKey::from_bytes(*private));
-        server_out.write(Box::into_raw(Box::new(pssst_server { inner })));
-        Ok(())
+        // SAFETY: the contract above is new_server's.
+        unsafe { new_server(server_private_key, CipherSuites::ALL, server_out) }
     })
+}
+
+/// `pssst_server_new` for a server that accepts only the `suites_len`
+/// cipher suites listed in `suites` (`PSSST_SUITE_*`); requests of any
+/// other suite fail with `PSSST_ERR_UNSUPPORTED_CIPHER_SUITE` before any
+/// public-key operation. An unknown suite in the list, or an empty list,
+/// fails with `PSSST_ERR_UNSUPPORTED_CIPHER_SUITE`.
+///
+/// # Safety
+/// As for `pssst_server_new`; `suites` is NULL or `suites_len` readable
+/// `uint16_t`s.
+/// cbindgen:ptrs-as-arrays=[[server_private_key;32]]
+// The cbindgen annotation above is not an intra-doc link.
+#[allow(rustdoc::broken_intra_doc_links)]
+#[ffi_export]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pssst_server_new_with_suites(
+    server_private_key: *const u8,
+    suites: *const u16,
+    suites_len: usize,
+    server_out: *mut *mut pssst_server,
+) -> pssst_result {
+    status(|| {
+        // Reset first: a bad suite list leaves `*server_out` NULL too.
+        // SAFETY: the contract above.
+        unsafe { Out::reset(server_out, ptr::null_mut()) }?;
+        // SAFETY: the contract above.
+        let suites = unsafe { suite_set(suites, suites_len) }?;
+        // SAFETY: the contract above is new_server's.
+        unsafe { new_server(server_private_key, suites, server_out) }
+    })
+}
+
+/// The body of the two server constructors.
+///
+/// # Safety
+/// The pointers satisfy `pssst_server_new`'s contract.
+#[allow(unsafe_code)] // Not exported: the two constructors share it.
+unsafe fn new_server(
+    server_private_key: *const u8,
+    suites: CipherSuites,
+    server_out: *mut *mut pssst_server,
+) -> Result<(), pssst_result> {
+    // SAFETY: the contract.
+    let mut server_out = unsafe { Out::reset(server_out, ptr::null_mut()) }?;
+    // SAFETY: the contract.
+    let private = Zeroizing::new(unsafe { buffers::key(server_private_key) }?);
+    let inner = Server::new(PrivateKey::from_bytes(*private)).with_suites(suites);
+    server_out.write(Box::into_raw(Box::new(pssst_server { inner })));
+    Ok(())
 }
 
 /// Writes the server's public key, the key clients encrypt to.
