@@ -4,7 +4,7 @@ Use the public classes in :mod:`pssst` (``PSSSTClient``, ``PSSSTServer``),
 which subclass these and accept every key form; these take raw 32-byte keys.
 """
 
-from typing import Optional, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
@@ -15,7 +15,7 @@ _backend: str
 """The X25519 implementation of this build: "aws-lc" or "x25519-dalek"."""
 
 def _kdf_sha256(dh_param: _BytesLike, shared_secret: _BytesLike) -> Tuple[bytes, bytes, bytes]:
-    """Testing only: suite 1's KDF, ``(key, request_nonce, reply_nonce)``."""
+    """Testing only: the KDF of every suite, ``(key, request_nonce, reply_nonce)``."""
 
 class ClientReplyHandler:
     """Unpacks the one reply to one request. A reply that fails to unpack
@@ -37,8 +37,15 @@ class Client:
     """Thread-safe; the X25519 work runs with the GIL released."""
 
     def __new__(
-        cls, server_public: _BytesLike, client_private: Optional[_BytesLike] = None
-    ) -> "Client": ...
+        cls,
+        server_public: _BytesLike,
+        client_private: Optional[_BytesLike] = None,
+        suite: int = 1,
+    ) -> "Client":
+        """``suite``: the cipher suite identifier (1 or 0xFF01)."""
+    @property
+    def suite(self) -> int:
+        """The cipher suite identifier of this client's requests."""
     def pack_request(self, data: _BytesLike) -> Tuple[bytes, ClientReplyHandler]: ...
     def _pack_request_with_ephemeral(
         self, data: _BytesLike, ephemeral: _BytesLike
@@ -48,7 +55,13 @@ class Client:
 class Server:
     """Thread-safe; the X25519 work runs with the GIL released."""
 
-    def __new__(cls, server_private: _BytesLike) -> "Server": ...
+    def __new__(
+        cls, server_private: _BytesLike, suites: Optional[Sequence[int]] = None
+    ) -> "Server":
+        """``suites``: the cipher suite identifiers to accept (None: all)."""
+    @property
+    def suites(self) -> List[int]:
+        """The cipher suite identifiers this server accepts."""
     def unpack_request(
         self, packet: _BytesLike
     ) -> Tuple[bytes, Optional[X25519PublicKey], ServerReplyHandler]: ...

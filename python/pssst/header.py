@@ -20,9 +20,17 @@ class HeaderFlag(IntFlag):
 
 
 class CipherSuite(Enum):
-    """Identifiers for known cipher suites"""
+    """Identifiers for known cipher suites
+
+    ``X25519_AESGCM128`` (1) is the suite of pypssst and gopssst and the
+    clients' default. ``X25519_AESGCMSIV128`` (0xFF01, from the private-use
+    range) is the same with AES-128-GCM-SIV: a retried request may get a
+    different reply without weakening the encryption. Only pssst-rs
+    understands it.
+    """
     NONE = 0
     X25519_AESGCM128 = 1
+    X25519_AESGCMSIV128 = 0xFF01
 
 
 class Header:

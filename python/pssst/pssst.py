@@ -27,19 +27,30 @@ from .header import CipherSuite
 __all__ = ["PSSSTClient", "PSSSTServer", "generate_key_pair"]
 
 _BYTES_LIKE = (bytes, bytearray, memoryview)
+# The suites pssst-core implements; both use X25519 keys.
+_SUITES = (CipherSuite.X25519_AESGCM128, CipherSuite.X25519_AESGCMSIV128)
+
+
+def _suite_id(cipher_suite):
+    """The header identifier of a supported CipherSuite member; as in
+    pypssst, anything else (NONE, ints, names) is PSSSTUnsupportedCipher."""
+    if not isinstance(cipher_suite, CipherSuite) or cipher_suite not in _SUITES:
+        raise PSSSTUnsupportedCipher(
+            "unsupported cipher suite {!r}".format(cipher_suite))
+    return cipher_suite.value
 
 
 def generate_key_pair(cipher_suite=CipherSuite.X25519_AESGCM128):
     """A utility function to generate a suitable key pair for the given cipher suite
 
     :param cipher_suite: cipher suite for which to generate asymmetric key pair
+        (both suites use X25519 keys)
 
     :raises PSSSTUnsupportedCipher: requested cipher suite is not supported.
 
     :return: (private_key, public_key) tuple of ``cryptography`` X25519 key objects
     """
-    if cipher_suite != CipherSuite.X25519_AESGCM128:
-        raise PSSSTUnsupportedCipher()
+    _suite_id(cipher_suite)
 
     new_private_key = X25519PrivateKey.generate()
     return (new_private_key, new_private_key.public_key())
@@ -102,7 +113,9 @@ class PSSSTClient(_pssst.Client):
 
     :param server_public_key: Public key of the target server
     :param client_private_key: Private key for client authentication, defaults to None
-    :param cipher_suite: cipher suite for which to generate asymmetric key pair
+    :param cipher_suite: cipher suite of the requests (and their replies):
+        ``CipherSuite.X25519_AESGCM128`` (the default, understood by every
+        PSSST server) or ``CipherSuite.X25519_AESGCMSIV128``
 
     Keys may be hex strings, bytes, bytearray, memoryview or ``cryptography``
     X25519 key objects.
@@ -121,12 +134,16 @@ class PSSSTClient(_pssst.Client):
     def __new__(cls, server_public_key,
                 client_private_key=None,
                 cipher_suite=CipherSuite.X25519_AESGCM128):
-        if cipher_suite != CipherSuite.X25519_AESGCM128:
-            raise PSSSTUnsupportedCipher()
+        suite = _suite_id(cipher_suite)
         server_public = _raw_key(server_public_key, True)
         client_private = (None if client_private_key is None
                           else _raw_key(client_private_key, False))
-        return super().__new__(cls, server_public, client_private)
+        return super().__new__(cls, server_public, client_private, suite)
+
+    @property
+    def cipher_suite(self):
+        """The cipher suite of this client's requests"""
+        return CipherSuite(self.suite)
 
 
 class PSSSTServer(_pssst.Server):
@@ -134,7 +151,10 @@ class PSSSTServer(_pssst.Server):
 
     :param server_private_key: Private key for the server (hex string,
         bytes-like or ``cryptography`` X25519PrivateKey)
-    :param cipher_suite: cipher suite for which to generate asymmetric key pair
+    :param cipher_suite: the cipher suites to accept: None (the default)
+        for every suite pssst-rs implements, one ``CipherSuite`` member for
+        that suite alone, or a collection of members. Each reply uses its
+        request's suite; other suites raise PSSSTUnsupportedCipher.
 
     :raises PSSSTUnsupportedCipher: requested cipher suite is not supported.
     :raises PSSSTInvalidKey: the key is not 32 bytes / 64 hex digits.
@@ -146,7 +166,18 @@ class PSSSTServer(_pssst.Server):
 
     __slots__ = ()
 
-    def __new__(cls, server_private_key, cipher_suite=CipherSuite.X25519_AESGCM128):
-        if cipher_suite != CipherSuite.X25519_AESGCM128:
-            raise PSSSTUnsupportedCipher()
-        return super().__new__(cls, _raw_key(server_private_key, False))
+    def __new__(cls, server_private_key, cipher_suite=None):
+        if cipher_suite is None:
+            suites = None
+        elif isinstance(cipher_suite, (list, tuple, set, frozenset)):
+            suites = [_suite_id(suite) for suite in cipher_suite]
+            if not suites:
+                raise PSSSTUnsupportedCipher("a server must accept at least one cipher suite")
+        else:
+            suites = [_suite_id(cipher_suite)]
+        return super().__new__(cls, _raw_key(server_private_key, False), suites)
+
+    @property
+    def cipher_suites(self):
+        """The cipher suites this server accepts (a frozenset)"""
+        return frozenset(CipherSuite(suite) for suite in self.suites)

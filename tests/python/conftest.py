@@ -26,6 +26,8 @@ def load_vectors(name):
 
 KAT = load_vectors("suite1-kat.json")["cases"]
 REJECT = load_vectors("suite1-reject.json")["cases"]
+KAT_FF01 = load_vectors("suiteff01-kat.json")["cases"]
+REJECT_FF01 = load_vectors("suiteff01-reject.json")["cases"]
 
 
 class Reference:

@@ -62,7 +62,9 @@ def test_signatures_match_pypssst():
 
 
 def test_enums_match_pypssst():
-    assert [(m.name, m.value) for m in CipherSuite] == [("NONE", 0), ("X25519_AESGCM128", 1)]
+    # pypssst's two members, then suite 0xFF01 (AES-128-GCM-SIV).
+    assert [(m.name, m.value) for m in CipherSuite] == [
+        ("NONE", 0), ("X25519_AESGCM128", 1), ("X25519_AESGCMSIV128", 0xFF01)]
     assert HeaderFlag.REPLY == 0x8000 and HeaderFlag.CLIENT_AUTH == 0x4000
     assert issubclass(HeaderFlag, int)
 
@@ -91,16 +93,22 @@ def test_generate_key_pair_returns_cryptography_objects():
     assert private.exchange(other_public) == other_private.exchange(public)
 
 
-@pytest.mark.parametrize("suite", [CipherSuite.NONE, 1, "X25519_AESGCM128", None])
+@pytest.mark.parametrize("suite", [CipherSuite.NONE, 1, 0xFF01, "X25519_AESGCM128", None])
 def test_unsupported_cipher_suite_arguments(suite):
-    # As in pypssst, only the enum member is accepted.
+    # As in pypssst, only the enum members are accepted (a server also
+    # takes None, every suite, and collections of members).
     private, public = generate_key_pair()
     with pytest.raises(pssst.PSSSTUnsupportedCipher):
         generate_key_pair(suite)
     with pytest.raises(pssst.PSSSTUnsupportedCipher):
         PSSSTClient(public, cipher_suite=suite)
+    if suite is not None:
+        with pytest.raises(pssst.PSSSTUnsupportedCipher):
+            PSSSTServer(private, cipher_suite=suite)
+        with pytest.raises(pssst.PSSSTUnsupportedCipher):
+            PSSSTServer(private, cipher_suite=[CipherSuite.X25519_AESGCM128, suite])
     with pytest.raises(pssst.PSSSTUnsupportedCipher):
-        PSSSTServer(private, cipher_suite=suite)
+        PSSSTServer(private, cipher_suite=[])
 
 
 def test_round_trip_returns_pypssst_shapes():

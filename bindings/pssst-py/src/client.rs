@@ -3,8 +3,8 @@
 use std::sync::Mutex;
 
 use pssst_core::{
-    Client, ClientReplyHandler, DH_PARAM_LEN, Error, HEADER_LEN, Header, PACKET_OVERHEAD,
-    PrivateKey, PublicKey, SUITE_X25519_AESGCM128,
+    CipherSuite, Client, ClientReplyHandler, DH_PARAM_LEN, Error, HEADER_LEN, Header,
+    PACKET_OVERHEAD, PrivateKey, PublicKey, SUITE_X25519_AESGCM128,
 };
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -13,7 +13,7 @@ use pyo3::types::PyBytes;
 use crate::buffers::data_of;
 use crate::errors::to_py_err;
 use crate::keys::key_bytes;
-use crate::{DETACH_THRESHOLD, lock};
+use crate::{DETACH_THRESHOLD, is_unknown_suite, lock};
 
 /// A PSSST client for one server public key (`pssst.PSSSTClient`'s base).
 #[pyclass(frozen, subclass, module = "pssst._pssst", name = "Client")]
@@ -25,6 +25,7 @@ pub struct PyClient {
 impl PyClient {
     fn handler(&self, inner: ClientReplyHandler) -> PyClientReplyHandler {
         PyClientReplyHandler {
+            suite: inner.suite().id(),
             dh_param: inner.request_id(),
             client_auth: self.inner.client_public_key().is_some(),
             inner: Mutex::new(inner),
@@ -34,14 +35,17 @@ impl PyClient {
 
 #[pymethods]
 impl PyClient {
-    /// `Client(server_public, client_private=None)`, both 32 raw bytes.
+    /// `Client(server_public, client_private=None, suite=1)`: both keys 32
+    /// raw bytes, `suite` the header's cipher suite identifier.
     #[new]
-    #[pyo3(signature = (server_public, client_private=None))]
+    #[pyo3(signature = (server_public, client_private=None, suite=SUITE_X25519_AESGCM128))]
     fn new(
         py: Python<'_>,
         server_public: &Bound<'_, PyAny>,
         client_private: Option<&Bound<'_, PyAny>>,
+        suite: u16,
     ) -> PyResult<Self> {
+        let suite = CipherSuite::from_id(suite).map_err(to_py_err)?;
         let server_public = PublicKey::from_bytes(key_bytes(server_public)?);
         let client_private = client_private
             .map(|key| key_bytes(key).map(PrivateKey::from_bytes))
@@ -52,7 +56,15 @@ impl PyClient {
                 Some(private) => Client::with_client_auth(server_public, private),
             })
             .map_err(to_py_err)?;
-        Ok(PyClient { inner })
+        Ok(PyClient {
+            inner: inner.with_suite(suite),
+        })
+    }
+
+    /// The cipher suite identifier of this client's requests.
+    #[getter]
+    fn suite(&self) -> u16 {
+        self.inner.suite().id()
     }
 
     /// Encrypts `data` into a request packet; returns `(packet, reply_handler)`.
@@ -97,6 +109,7 @@ impl PyClient {
 #[pyclass(frozen, module = "pssst._pssst", name = "ClientReplyHandler")]
 #[derive(Debug)]
 pub struct PyClientReplyHandler {
+    suite: u16,
     dh_param: [u8; DH_PARAM_LEN],
     client_auth: bool,
     inner: Mutex<ClientReplyHandler>,
@@ -104,18 +117,19 @@ pub struct PyClientReplyHandler {
 
 impl PyClientReplyHandler {
     /// pypssst's checks, in pypssst's order, so a bad reply raises the class
-    /// pypssst raises: suite field before the REPLY flag, and anything that
-    /// is not this request's reply (suite 0, other auth mode, other DH
-    /// parameter, too short to hold one) is a mismatch before any decryption.
+    /// pypssst raises: an unknown suite field before the REPLY flag, and
+    /// anything that is not this request's reply (suite 0 or the other
+    /// suite, other auth mode, other DH parameter, too short to hold one)
+    /// is a mismatch before any decryption.
     fn precheck(&self, packet: &[u8]) -> Result<(), Error> {
         let header = Header::parse(packet)?;
-        if header.cipher_suite > SUITE_X25519_AESGCM128 {
+        if is_unknown_suite(header.cipher_suite) {
             return Err(Error::UnsupportedCipherSuite);
         }
         if !header.is_reply() {
             return Err(Error::NotReply);
         }
-        if header.cipher_suite != SUITE_X25519_AESGCM128
+        if header.cipher_suite != self.suite
             || header.is_client_auth() != self.client_auth
             || packet.get(HEADER_LEN..HEADER_LEN + DH_PARAM_LEN) != Some(&self.dh_param[..])
         {

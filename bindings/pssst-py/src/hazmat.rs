@@ -14,7 +14,7 @@ use pyo3::types::PyBytes;
 use crate::buffers::data_of;
 
 /// `_kdf_sha256(dh_param, shared_secret) -> (key, request_nonce,
-/// reply_nonce)`: suite 1's KDF, as pypssst's `_DKF_SHA256` returns it
+/// reply_nonce)`: the KDF of every suite, as pypssst's `_DKF_SHA256` returns it
 /// (16, 12 and 12 bytes). Both inputs are 32 bytes.
 #[pyfunction]
 pub(crate) fn _kdf_sha256<'py>(

@@ -32,6 +32,13 @@ mod server;
 /// below it, releasing and re-taking the GIL costs more than it frees.
 const DETACH_THRESHOLD: usize = 16 * 1024;
 
+/// True for a suite field pypssst's header parser refuses before anything
+/// else (PSSSTUnsupportedCipher even on a packet with the wrong REPLY
+/// flag): neither NONE (0) nor a suite pssst-core implements.
+fn is_unknown_suite(id: u16) -> bool {
+    id != 0 && pssst_core::CipherSuite::from_id(id).is_err()
+}
+
 /// Locks a reply handler's state.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // Nothing panics while holding these locks; if something ever did, the

@@ -2,14 +2,16 @@
 
 use std::sync::Mutex;
 
-use pssst_core::{Error, Header, PrivateKey, SUITE_X25519_AESGCM128, Server, ServerReplyHandler};
+use pssst_core::{
+    CipherSuite, CipherSuites, Error, Header, PrivateKey, Server, ServerReplyHandler,
+};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use crate::buffers::data_of;
 use crate::errors::to_py_err;
 use crate::keys::{cryptography_public_key, key_bytes};
-use crate::{DETACH_THRESHOLD, lock};
+use crate::{DETACH_THRESHOLD, is_unknown_suite, lock};
 
 /// A PSSST server for one private key (`pssst.PSSSTServer`'s base).
 #[pyclass(frozen, subclass, module = "pssst._pssst", name = "Server")]
@@ -20,12 +22,28 @@ pub struct PyServer {
 
 #[pymethods]
 impl PyServer {
-    /// `Server(server_private)`, 32 raw bytes.
+    /// `Server(server_private, suites=None)`: the key 32 raw bytes,
+    /// `suites` the cipher suite identifiers it accepts (None: every suite).
     #[new]
-    fn new(py: Python<'_>, server_private: &Bound<'_, PyAny>) -> PyResult<Self> {
+    #[pyo3(signature = (server_private, suites=None))]
+    fn new(
+        py: Python<'_>,
+        server_private: &Bound<'_, PyAny>,
+        suites: Option<Vec<u16>>,
+    ) -> PyResult<Self> {
+        let suites = match suites {
+            None => CipherSuites::ALL,
+            Some(ids) => suite_set(&ids).map_err(to_py_err)?,
+        };
         let private = PrivateKey::from_bytes(key_bytes(server_private)?);
-        let inner = py.detach(|| Server::new(private));
+        let inner = py.detach(|| Server::new(private)).with_suites(suites);
         Ok(PyServer { inner })
+    }
+
+    /// The cipher suite identifiers this server accepts.
+    #[getter]
+    fn suites(&self) -> Vec<u16> {
+        self.inner.suites().iter().map(CipherSuite::id).collect()
     }
 
     /// Decrypts a request packet; returns `(data, client_public_key or None,
@@ -43,7 +61,7 @@ impl PyServer {
         let packet = data.as_slice();
         // pypssst reads the suite field before the REPLY flag: an unknown
         // suite is PSSSTUnsupportedCipher even on a packet marked as a reply.
-        if Header::parse(packet).is_ok_and(|h| h.cipher_suite > SUITE_X25519_AESGCM128) {
+        if Header::parse(packet).is_ok_and(|h| is_unknown_suite(h.cipher_suite)) {
             return Err(to_py_err(Error::UnsupportedCipherSuite));
         }
         let request = py
@@ -64,6 +82,16 @@ impl PyServer {
     fn _public_key_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
         PyBytes::new(py, self.inner.public_key().as_bytes())
     }
+}
+
+/// The set of the suites `ids` names: UnsupportedCipherSuite for an
+/// unknown one or none at all.
+fn suite_set(ids: &[u16]) -> Result<CipherSuites, Error> {
+    let (first, rest) = ids.split_first().ok_or(Error::UnsupportedCipherSuite)?;
+    rest.iter().try_fold(
+        CipherSuites::only(CipherSuite::from_id(*first)?),
+        |set, id| Ok(set.with(CipherSuite::from_id(*id)?)),
+    )
 }
 
 /// Packs the one reply to one request; callable once.
