@@ -11,8 +11,8 @@ other direction), enforces a timeout, captures stderr, and then requires:
   * both peers exit 0;
   * each side sent SERVER_KEY, CLIENT_KEY, PLAINTEXT, REQUEST, REQUEST_AUTH,
     REPLY, REPLY_AUTH and DONE exactly once, DONE last, nothing else;
-  * the packets are well formed for suite 1: request/reply headers
-    (0000/4000/8000/c000 + suite 0001), lengths for a 64-byte message
+  * the packets are well formed for the suite (--suite, default 1):
+    request/reply headers (0000/4000/8000/c000 + the suite), lengths for a 64-byte message
     (116 bytes; 180 for REQUEST_AUTH), each reply carries the DH parameter
     of the request it answers, and the two requests use distinct ones.
 
@@ -20,7 +20,7 @@ The peers themselves check the cryptographic content (plaintexts, reversed
 replies, the authenticated client key); the driver checks the shape so that
 a peer that merely prints DONE cannot pass.
 
-    driver.py --peer NAME=COMMAND ... [--require NAME,...] [--runs N]
+    driver.py --peer NAME=COMMAND ... [--require NAME,...] [--runs N] [--suite 0xff01]
 
 --peer may be repeated; COMMAND is split like a shell command line.
 --check NAME=COMMAND runs a preflight command (exit 0 required) before the
@@ -125,7 +125,7 @@ def drain_stderr(side):
     side.stderr = side.proc.stderr.read()
 
 
-def check_transcript(side, other):
+def check_transcript(side, other, suite=SUITE1):
     """Protocol-shape checks on what `side` sent; returns a list of problems."""
     problems = []
     values = {}
@@ -164,9 +164,9 @@ def check_transcript(side, other):
             continue
         if len(pkt) != length:
             problems.append("%s is %d bytes, want %d" % (tag, len(pkt), length))
-        if pkt[:2] != flags or pkt[2:4] != SUITE1:
+        if pkt[:2] != flags or pkt[2:4] != suite:
             problems.append("%s header %s, want %s%s" % (tag, pkt[:4].hex(), flags.hex(),
-                                                         SUITE1.hex()))
+                                                         suite.hex()))
     if ("REQUEST" in values and "REQUEST_AUTH" in values
             and values["REQUEST"][4:36] == values["REQUEST_AUTH"][4:36]):
         problems.append("REQUEST and REQUEST_AUTH share a DH parameter")
@@ -186,7 +186,7 @@ def check_transcript(side, other):
     return problems
 
 
-def run_pairing(a_name, a_argv, b_name, b_argv, timeout, env):
+def run_pairing(a_name, a_argv, b_name, b_argv, timeout, env, suite=SUITE1):
     """Run one pairing; returns (ok, seconds, report lines)."""
     # pylint: disable=too-many-locals,too-many-branches
     a = Side("A", a_name, a_argv)
@@ -234,7 +234,7 @@ def run_pairing(a_name, a_argv, b_name, b_argv, timeout, env):
         for err in side.relay_errors:
             problems.append("%s %s: %s" % (side.label, side.name, err))
         if not timed_out and rc == 0:
-            for p in check_transcript(side, other):
+            for p in check_transcript(side, other, suite):
                 problems.append("%s %s: %s" % (side.label, side.name, p))
     report = []
     if problems:
@@ -277,6 +277,10 @@ def main():
     parser.add_argument("--runs", type=int, default=3, help="runs per pairing (default 3)")
     parser.add_argument("--timeout", type=float, default=30.0,
                         help="seconds allowed per run (default 30)")
+    parser.add_argument("--suite", type=lambda text: int(text, 0).to_bytes(2, "big"),
+                        default=SUITE1, metavar="ID",
+                        help="the cipher suite every packet must carry (default 1; "
+                             "the peers must be started for it)")
     parser.add_argument("--only", default="",
                         help="comma-separated peer names: run only pairings among these")
     args = parser.parse_args()
@@ -323,8 +327,8 @@ def main():
     print("peers: %s" % (", ".join("%s (%s)" % (n, " ".join(peers[n])) for n in names) or "none"))
     for name, reason in missing.items():
         print("MISSING peer %s: %s" % (name, reason))
-    print("running %d ordered pairings x %d run(s), timeout %.0f s each"
-          % (len(pairs), args.runs, args.timeout))
+    print("running %d ordered pairings x %d run(s), timeout %.0f s each, suite %#06x"
+          % (len(pairs), args.runs, args.timeout, int.from_bytes(args.suite, "big")))
     sys.stdout.flush()
 
     results = {}
@@ -333,7 +337,7 @@ def main():
         passes, times, reports = 0, [], []
         for run in range(1, args.runs + 1):
             ok, elapsed, report = run_pairing(a_name, peers[a_name], b_name, peers[b_name],
-                                              args.timeout, env)
+                                              args.timeout, env, args.suite)
             times.append(elapsed)
             if ok:
                 passes += 1

@@ -1,6 +1,9 @@
 /*
  * Interop peer for pssst-rs's C API (libpssst), speaking the interop line
  * protocol on stdin/stdout: one TAG:hex line each (see interop/README.md).
+ * `c-peer --suite 0xff01` makes its clients and its server use that cipher
+ * suite only (pssst_client_new_with_suite, pssst_server_new_with_suites);
+ * without it they are the defaults (suite-1 clients, a server of both).
  *
  *   cc -std=c11 -Wall -Wextra -Werror -I include interop/c-peer/peer.c \
  *      -L "$CARGO_TARGET_DIR/release" -Wl,-rpath,"$CARGO_TARGET_DIR/release" \
@@ -102,6 +105,8 @@ struct buffer {
 
 static struct {
     pssst_server *server;
+    bool suite_given;
+    uint16_t suite;
     uint8_t client_private[KEY_LEN];
     uint8_t plaintext[PLAINTEXT_LEN];
 
@@ -182,8 +187,12 @@ static void send_requests(const uint8_t server_key[KEY_LEN])
         const char *tag = auth ? "REQUEST_AUTH" : "REQUEST";
         pssst_client *client = NULL;
         size_t packet_len = 0;
-        check(pssst_client_new(server_key, auth ? peer.client_private : NULL, &client),
-              "pssst_client_new");
+        const uint8_t *client_private = auth ? peer.client_private : NULL;
+        if (peer.suite_given)
+            check(pssst_client_new_with_suite(server_key, client_private, peer.suite, &client),
+                  "pssst_client_new_with_suite");
+        else
+            check(pssst_client_new(server_key, client_private, &client), "pssst_client_new");
         size_t need = pssst_request_size(client, PLAINTEXT_LEN);
         if (need == 0 || need > sizeof packet)
             fail("%s: pssst_request_size = %zu", tag, need);
@@ -280,9 +289,17 @@ static void handle(char *line)
 
 int main(int argc, char **argv)
 {
-    (void)argv;
-    if (argc > 1) {
-        fputs("usage: c-peer   (speaks the interop line protocol on stdin/stdout)\n", stderr);
+    if (argc == 3 && strcmp(argv[1], "--suite") == 0) {
+        char *end = NULL;
+        unsigned long suite = strtoul(argv[2], &end, 0);
+        if (*argv[2] == '\0' || *end != '\0' || suite > UINT16_MAX)
+            fail("--suite %s is not a 16-bit number", argv[2]);
+        peer.suite_given = true;
+        peer.suite = (uint16_t)suite;
+    } else if (argc > 1) {
+        fputs("usage: c-peer [--suite ID]   (speaks the interop line protocol on "
+              "stdin/stdout)\n",
+              stderr);
         return 2;
     }
     uint8_t server_private[KEY_LEN], server_public[KEY_LEN], client_public[KEY_LEN];
@@ -292,7 +309,11 @@ int main(int argc, char **argv)
     check(pssst_public_key_from_private(server_private, derived), "pssst_public_key_from_private");
     if (memcmp(derived, server_public, KEY_LEN) != 0)
         fail("pssst_public_key_from_private disagrees with pssst_generate_key_pair");
-    check(pssst_server_new(server_private, &peer.server), "pssst_server_new");
+    if (peer.suite_given)
+        check(pssst_server_new_with_suites(server_private, &peer.suite, 1, &peer.server),
+              "pssst_server_new_with_suites");
+    else
+        check(pssst_server_new(server_private, &peer.server), "pssst_server_new");
     random_bytes(peer.plaintext, PLAINTEXT_LEN);
 
     emit("SERVER_KEY", server_public, KEY_LEN);

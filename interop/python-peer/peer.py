@@ -2,17 +2,26 @@
 """Interop peer for the Python API of PSSST, speaking the interop line protocol
 on stdin/stdout (see interop/README.md).
 
+    peer.py [--suite 1|0xff01] [--independent]
+
 Written against pypssst's public API (PyPI ``pssst==0.2.1``: PSSSTClient,
 PSSSTServer, generate_key_pair), the way existing pypssst code uses it. The
 same script is both the "pypssst" peer (run in a venv holding pypssst) and the
 "ours in Python" peer (run in a venv holding pssst-rs's drop-in package of the
 same import name): which one it exercises depends only on the interpreter.
+With --independent it runs on independent.py instead (tests/hostile/wire.py,
+Python's `cryptography` alone). --suite 0xff01 makes its clients and servers
+use suite 0xFF01 (AES-GCM-SIV) only; without it the calls are pypssst's.
 """
 
+import argparse
 import os
 import sys
 
-import pssst
+if "--independent" in sys.argv[1:]:
+    import independent as pssst  # pylint: disable=import-error
+else:
+    import pssst
 
 TAG = "python-peer (%s)" % getattr(pssst, "__file__", "pssst")
 
@@ -49,10 +58,12 @@ def raw(key, public=True):
 
 class Peer:
     # pylint: disable=too-many-instance-attributes
-    def __init__(self):
+    def __init__(self, suite=None):
+        # suite None: pypssst's calls exactly; a CipherSuite: that suite only.
+        self.suite_args = {} if suite is None else {"cipher_suite": suite}
         server_private, server_public = pssst.generate_key_pair()
         self.client_private, client_public = pssst.generate_key_pair()
-        self.server = pssst.PSSSTServer(server_private)
+        self.server = pssst.PSSSTServer(server_private, **self.suite_args)
         self.plaintext = os.urandom(64)
         self.peer_plain = None
         self.peer_client_key = None
@@ -123,7 +134,7 @@ class Peer:
             for request, reply, client_private in (
                     ("REQUEST", "REPLY", None),
                     ("REQUEST_AUTH", "REPLY_AUTH", self.client_private)):
-                client = pssst.PSSSTClient(value, client_private)
+                client = pssst.PSSSTClient(value, client_private, **self.suite_args)
                 packet, handler = client.pack_request(self.plaintext)
                 self.handlers[reply] = handler
                 emit(request, packet)
@@ -162,10 +173,21 @@ class Peer:
 
 
 def main():
-    if len(sys.argv) > 1:
-        sys.stderr.write("usage: peer.py   (speaks the interop line protocol on stdin/stdout)\n")
-        return 2
-    peer = Peer()
+    parser = argparse.ArgumentParser(
+        description="Speaks the interop line protocol on stdin/stdout.")
+    parser.add_argument("--suite", type=lambda text: int(text, 0), default=None,
+                        help="cipher suite id for clients and servers (default: pypssst's "
+                             "calls, no suite named)")
+    parser.add_argument("--independent", action="store_true",
+                        help="run on independent.py (cryptography alone), not pssst")
+    args = parser.parse_args()
+    suite = None
+    if args.suite is not None:
+        try:
+            suite = pssst.CipherSuite(args.suite)
+        except ValueError:
+            fail("cipher suite %#x is not known to %s" % (args.suite, TAG))
+    peer = Peer(suite)
     for line in sys.stdin:
         line = line.rstrip("\r\n")
         if not line:
