@@ -77,7 +77,9 @@ pub enum HandlerFailure {
     /// The work took too long ([`Counter::HandlerTimedOut`]).
     TimedOut,
     /// The work could not be started or reached: a backend down, a command
-    /// that cannot run ([`Counter::HandlerUnreachable`]).
+    /// that cannot run ([`Counter::HandlerUnreachable`]). Nothing was done
+    /// and nothing sent, so the reply cache forgets the request: a retry
+    /// tries again.
     Unreachable,
 }
 
@@ -239,8 +241,14 @@ impl Pending {
 
     fn finish_without_reply(self, counter: Counter) {
         if let Some(reservation) = self.reservation {
-            // Copies get the same nothing.
-            let _ = reservation.settle(Verdict::Dropped(counter));
+            if counter == Counter::HandlerUnreachable {
+                // Never started: forgotten (dropped unsettled), so a retry
+                // gets a second chance. No bytes went out either way.
+                drop(reservation);
+            } else {
+                // Copies get the same nothing.
+                let _ = reservation.settle(Verdict::Dropped(counter));
+            }
         }
         self.stats[self.worker].bump(counter);
     }
