@@ -161,7 +161,7 @@ impl UdpServer {
         let stats: Arc<[WorkerStats]> = (0..workers).map(|_| WorkerStats::default()).collect();
         let in_flight = Arc::new(AtomicUsize::new(0));
         let handler_timer = Arc::new(HandlerTimer::default());
-        let key_set = KeySet::new(keys.into(), config.authorized_clients, None);
+        let key_set = KeySet::new(keys.into(), config.suites, config.authorized_clients, None);
         let keys = Arc::new(Keys(RwLock::new(Arc::new(key_set))));
         let shared = Arc::new(Shared {
             keys: Arc::clone(&keys),
@@ -224,7 +224,13 @@ impl UdpServer {
     /// entirely under the old or entirely under the new set.
     pub fn reload(&self, keys: ServerKeys, authorized_clients: Option<HashSet<PublicKey>>) {
         let mut current = self.keys.0.write().unwrap_or_else(PoisonError::into_inner);
-        *current = Arc::new(KeySet::new(keys, authorized_clients, Some(&current)));
+        let suites = current.suites;
+        *current = Arc::new(KeySet::new(
+            keys,
+            suites,
+            authorized_clients,
+            Some(&current),
+        ));
     }
 
     /// How long handlers took so far.

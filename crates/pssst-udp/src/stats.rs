@@ -30,7 +30,7 @@ pub enum Counter {
     DroppedShort,
     /// REPLY flag set: not a request.
     DroppedReplyFlag,
-    /// Cipher suite other than 1.
+    /// A cipher suite not implemented, or not accepted (ServerConfig::suites).
     DroppedUnknownSuite,
     /// DH parameter of small order (caught before or by X25519).
     DroppedLowOrder,

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use pssst_core::PublicKey;
+use pssst_core::{CipherSuites, PublicKey};
 
 /// How a [`UdpServer`](crate::UdpServer) runs. Build it with the methods, starting from
 /// [`ServerConfig::default()`].
@@ -12,6 +12,7 @@ pub struct ServerConfig {
     pub(super) workers: usize,
     pub(super) allow_amplification: bool,
     pub(super) authorized_clients: Option<HashSet<PublicKey>>,
+    pub(super) suites: CipherSuites,
     pub(super) reply_cache: Option<(usize, Duration)>,
     pub(super) reuse_port: bool,
     pub(super) recv_buffer_bytes: usize,
@@ -26,6 +27,7 @@ impl Default for ServerConfig {
             workers: 0,
             allow_amplification: false,
             authorized_clients: None,
+            suites: CipherSuites::ALL,
             reply_cache: None,
             reuse_port: false,
             recv_buffer_bytes: 4 << 20,
@@ -51,6 +53,15 @@ impl ServerConfig {
     /// amplifier. `true` lifts the limit.
     pub fn allow_amplification(mut self, allow: bool) -> ServerConfig {
         self.allow_amplification = allow;
+        self
+    }
+
+    /// The cipher suites to accept (default: every suite pssst-core
+    /// implements). Requests of other suites are dropped before any
+    /// cryptography and counted as an unknown suite. Each reply uses the
+    /// suite of its request.
+    pub fn suites(mut self, suites: CipherSuites) -> ServerConfig {
+        self.suites = suites;
         self
     }
 

@@ -7,7 +7,7 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use pssst_core::{Error, Header, PrivateKey, PublicKey, Server, ServerReplyHandler};
+use pssst_core::{CipherSuites, Error, Header, PrivateKey, PublicKey, Server, ServerReplyHandler};
 
 /// The private keys a server answers to, tried in the order given.
 ///
@@ -57,6 +57,8 @@ impl std::fmt::Debug for ServerKeys {
 /// What the workers read for every request: swapped whole on reload.
 pub(super) struct KeySet {
     entries: Vec<KeyEntry>,
+    /// The cipher suites every key accepts (kept across reloads).
+    pub(super) suites: CipherSuites,
     pub(super) authorized_clients: Option<HashSet<PublicKey>>,
 }
 
@@ -79,6 +81,7 @@ impl KeySet {
     /// A key set; counters of keys also in `previous` carry over.
     pub(super) fn new(
         keys: ServerKeys,
+        suites: CipherSuites,
         authorized_clients: Option<HashSet<PublicKey>>,
         previous: Option<&KeySet>,
     ) -> KeySet {
@@ -86,7 +89,7 @@ impl KeySet {
             .0
             .into_iter()
             .map(|key| {
-                let server = Server::new(key);
+                let server = Server::new(key).with_suites(suites);
                 let answered = previous
                     .and_then(|p| {
                         p.entries
@@ -99,6 +102,7 @@ impl KeySet {
             .collect();
         KeySet {
             entries,
+            suites,
             authorized_clients,
         }
     }
