@@ -1,10 +1,11 @@
-//! Range-checked parsing of duration and size arguments, and one `error:`
-//! line (exit status 1) for every bad command line.
+//! Range-checked parsing of duration, size and cipher suite arguments, and
+//! one `error:` line (exit status 1) for every bad command line.
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::error::{Error, ErrorKind};
+use pssst_core::{CipherSuite, CipherSuites};
 
 /// Parses seconds (a decimal number) into a `Duration` within
 /// `min..=max` seconds: an out-of-range value is an error, never a panic.
@@ -51,6 +52,28 @@ pub(crate) fn bytes_in(
     }
 }
 
+/// Parses a cipher suite: `1` (or `aes-gcm`) for suite 1, `gcm-siv` (or
+/// `0xff01`) for suite 0xFF01.
+pub(crate) fn suite(text: &str) -> Result<CipherSuite, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "1" | "aes-gcm" => Ok(CipherSuite::X25519Aes128Gcm),
+        "gcm-siv" | "aes-gcm-siv" | "0xff01" => Ok(CipherSuite::X25519Aes128GcmSiv),
+        _ => Err(format!(
+            "{text:?} is not a cipher suite (1 or aes-gcm; gcm-siv or 0xff01)"
+        )),
+    }
+}
+
+/// The set of `suites`, or every suite when none is named.
+pub(crate) fn suite_set(suites: &[CipherSuite]) -> CipherSuites {
+    match suites.split_first() {
+        None => CipherSuites::ALL,
+        Some((first, rest)) => rest
+            .iter()
+            .fold(CipherSuites::only(*first), |set, suite| set.with(*suite)),
+    }
+}
+
 /// `--help` and `--version` print and exit 0; anything else is one
 /// `error:` line on stderr and exit status 1.
 pub(crate) fn exit_on_parse_error(e: &Error) -> ExitCode {
@@ -76,6 +99,24 @@ mod tests {
         for bad in ["1e19", "0", "-1", "inf", "NaN", "x", "3600.1"] {
             assert!(parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn suites_have_names_and_numbers() {
+        for (text, expected) in [
+            ("1", CipherSuite::X25519Aes128Gcm),
+            ("AES-GCM", CipherSuite::X25519Aes128Gcm),
+            ("gcm-siv", CipherSuite::X25519Aes128GcmSiv),
+            ("0xFF01", CipherSuite::X25519Aes128GcmSiv),
+        ] {
+            assert_eq!(suite(text), Ok(expected), "{text}");
+        }
+        for bad in ["", "2", "0x0001", "siv", "gcm"] {
+            assert!(suite(bad).is_err(), "{bad}");
+        }
+        assert_eq!(suite_set(&[]), CipherSuites::ALL);
+        let siv = CipherSuite::X25519Aes128GcmSiv;
+        assert_eq!(suite_set(&[siv, siv]), CipherSuites::only(siv));
     }
 
     #[test]

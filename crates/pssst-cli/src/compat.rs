@@ -14,7 +14,9 @@
 
 use std::io::{BufRead, Write};
 
-use pssst_core::{Client, ClientReplyHandler, PrivateKey, PublicKey, Server};
+use pssst_core::{
+    CipherSuite, CipherSuites, Client, ClientReplyHandler, PrivateKey, PublicKey, Server,
+};
 
 /// Anonymous or client-authenticated: the two transactions of each side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +58,8 @@ struct Peer {
 #[derive(Debug)]
 pub struct Session {
     server: Server,
+    /// The one suite of `--suite`, or None: suite-1 clients, any server suite.
+    suite: Option<CipherSuite>,
     client_key: PrivateKey,
     plaintext: [u8; 64],
     peer: Peer,
@@ -69,8 +73,9 @@ pub struct Session {
 }
 
 impl Session {
-    /// Fresh keys and plaintext.
-    pub fn new() -> Result<Session, String> {
+    /// Fresh keys and plaintext; with a suite, requests are packed and
+    /// accepted in that suite only.
+    pub fn new(suite: Option<CipherSuite>) -> Result<Session, String> {
         let server_key = pssst_core::generate_key_pair()
             .map(|(key, _)| key)
             .map_err(|e| e.to_string())?;
@@ -79,8 +84,10 @@ impl Session {
             .map_err(|e| e.to_string())?;
         let mut plaintext = [0u8; 64];
         getrandom::fill(&mut plaintext).map_err(|e| format!("random number generator: {e}"))?;
+        let suites = suite.map_or(CipherSuites::ALL, CipherSuites::only);
         Ok(Session {
-            server: Server::new(server_key),
+            server: Server::new(server_key).with_suites(suites),
+            suite,
             client_key,
             plaintext,
             peer: Peer::default(),
@@ -148,8 +155,11 @@ impl Session {
 
     fn send_requests(&mut self, server_key: PublicKey) -> Result<Vec<String>, String> {
         let fail = |e: pssst_core::Error| format!("cannot make requests for SERVER_KEY: {e}");
-        let anonymous = Client::new(server_key).map_err(fail)?;
-        let authenticated = Client::with_client_auth(server_key, &self.client_key).map_err(fail)?;
+        let suite = self.suite.unwrap_or_default();
+        let anonymous = Client::new(server_key).map_err(fail)?.with_suite(suite);
+        let authenticated = Client::with_client_auth(server_key, &self.client_key)
+            .map_err(fail)?
+            .with_suite(suite);
         let mut out = Vec::new();
         for (kind, client) in [
             (Kind::Anonymous, anonymous),
@@ -251,8 +261,12 @@ fn set_once<T: Clone>(slot: &mut Option<T>, tag: &str, value: T) -> Result<T, St
 }
 
 /// Runs one side over `input`/`output`, flushing after every line.
-pub fn run(input: impl BufRead, mut output: impl Write) -> Result<(), String> {
-    let mut session = Session::new()?;
+pub fn run(
+    input: impl BufRead,
+    mut output: impl Write,
+    suite: Option<CipherSuite>,
+) -> Result<(), String> {
+    let mut session = Session::new(suite)?;
     let mut emit = |lines: Vec<String>| -> Result<(), String> {
         for l in lines {
             writeln!(output, "{l}")
@@ -282,9 +296,17 @@ mod tests {
     /// Delivers every line of one side to the other until both finish or
     /// one fails; `tamper` may rewrite lines in flight.
     fn exchange(
+        tamper: impl FnMut(usize, String) -> String,
+    ) -> (Result<(), String>, Result<(), String>) {
+        exchange_in([None, None], tamper)
+    }
+
+    /// `exchange` between sessions of the given `--suite`s.
+    fn exchange_in(
+        suites: [Option<CipherSuite>; 2],
         mut tamper: impl FnMut(usize, String) -> String,
     ) -> (Result<(), String>, Result<(), String>) {
-        let mut sides = [Session::new().unwrap(), Session::new().unwrap()];
+        let mut sides = suites.map(|suite| Session::new(suite).unwrap());
         let mut queues: [Vec<String>; 2] = [sides[1].greeting(), sides[0].greeting()];
         let mut results = [Ok(()), Ok(())];
         for _ in 0..100 {
@@ -325,10 +347,32 @@ mod tests {
     }
 
     #[test]
+    fn sessions_of_one_suite_complete_and_of_two_suites_do_not() {
+        let siv = Some(CipherSuite::X25519Aes128GcmSiv);
+        let suite1 = Some(CipherSuite::X25519Aes128Gcm);
+        // Packets carry the suite: 0xFF01 headers end in ff01.
+        let (a, b) = exchange_in([siv, siv], |_, l| {
+            if l.starts_with("REQUEST") || l.starts_with("REPLY") {
+                assert_eq!(&l[l.find(':').unwrap() + 5..][..4], "ff01", "{l}");
+            }
+            l
+        });
+        assert_eq!((a, b), (Ok(()), Ok(())));
+        // A default session's server takes 0xFF01; its suite-1 requests are
+        // refused by a session of 0xFF01 only, and the other way round.
+        assert_eq!(
+            exchange_in([None, siv], |_, l| l).1.map_err(|_| ()),
+            Err(())
+        );
+        let (a, _) = exchange_in([suite1, siv], |_, l| l);
+        assert!(a.unwrap_err().contains("unsupported cipher suite"));
+    }
+
+    #[test]
     fn lines_in_any_order_are_buffered() {
         // Requests before PLAINTEXT/CLIENT_KEY: a session must wait for them.
-        let mut a = Session::new().unwrap();
-        let mut b = Session::new().unwrap();
+        let mut a = Session::new(None).unwrap();
+        let mut b = Session::new(None).unwrap();
         let greeting_a = a.greeting();
         let greeting_b = b.greeting();
         let requests = b.on_line(&greeting_a[0]).unwrap();
@@ -357,7 +401,7 @@ mod tests {
 
     #[test]
     fn a_wrong_plaintext_or_client_key_is_caught() {
-        let other = Session::new().unwrap().greeting();
+        let other = Session::new(None).unwrap().greeting();
         let (a, _) = exchange(|to, l| {
             if to == 0 && l.starts_with("PLAINTEXT:") {
                 other[2].clone()
@@ -385,7 +429,7 @@ mod tests {
             "SERVER_KEY:0011",
             "REPLY:00",
         ] {
-            let mut session = Session::new().unwrap();
+            let mut session = Session::new(None).unwrap();
             assert!(session.on_line(bad).is_err(), "{bad}");
         }
     }
@@ -393,7 +437,7 @@ mod tests {
     #[test]
     fn end_of_input_before_completion_is_an_error() {
         let mut out = Vec::new();
-        let error = run(&b"PLAINTEXT:00\n"[..], &mut out).unwrap_err();
+        let error = run(&b"PLAINTEXT:00\n"[..], &mut out, None).unwrap_err();
         assert!(error.contains("end of input"));
         assert_eq!(String::from_utf8(out).unwrap().lines().count(), 3);
     }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use pssst_core::Client;
+use pssst_core::{CipherSuite, Client};
 use pssst_udp::{ClientConfig, UdpClient};
 
 mod args;
@@ -51,7 +51,12 @@ enum Command {
     /// Load-test a server: throughput and latency percentiles
     Bench(BenchArgs),
     /// Speak the interop line protocol on stdin/stdout (TAG:hex lines)
-    Compat,
+    Compat {
+        /// Use only this cipher suite, as client and server (default: suite-1
+        /// clients, a server of every suite)
+        #[arg(long, value_parser = args::suite)]
+        suite: Option<CipherSuite>,
+    },
     /// Start servers on loopback, run every kind of client and junk against
     /// them, verify everything, print a summary
     Demo,
@@ -138,6 +143,11 @@ struct ServeArgs {
     /// rename) every --stats-interval-ms and once more at shutdown
     #[arg(long, value_name = "PATH")]
     stats_file: Option<PathBuf>,
+    /// Cipher suites to accept, comma-separated: 1 (aes-gcm), gcm-siv
+    /// (0xff01). Default: both; each reply uses its request's suite, other
+    /// suites are dropped before any X25519 (counted as unknown_suite)
+    #[arg(long, value_name = "SUITES", value_delimiter = ',', value_parser = args::suite)]
+    suites: Vec<CipherSuite>,
     /// Milliseconds between two rewrites of --stats-file
     #[arg(
         long,
@@ -166,6 +176,11 @@ struct ClientArgs {
     /// Retransmissions before giving up
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(0..=100))]
     retries: u32,
+    /// Cipher suite: 1 (aes-gcm, every PSSST server's) or gcm-siv (0xff01,
+    /// AES-GCM-SIV: a reply that differs on a retry stays safe; pssst-rs
+    /// servers only)
+    #[arg(long, default_value = "1", value_parser = args::suite)]
+    suite: CipherSuite,
 }
 
 #[derive(Debug, Args)]
@@ -224,7 +239,7 @@ fn run(command: Command) -> Result<(), String> {
         Command::Serve(args) => serve::serve(args),
         Command::Send(args) => send(args),
         Command::Bench(args) => bench(args),
-        Command::Compat => compat::run(io::stdin().lock(), io::stdout().lock()),
+        Command::Compat { suite } => compat::run(io::stdin().lock(), io::stdout().lock(), suite),
         Command::Demo => demo::run(),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
@@ -273,7 +288,8 @@ fn client_for(args: &ClientArgs) -> Result<(SocketAddr, Client, ClientConfig), S
         None => Client::new(server_key),
         Some(path) => Client::with_client_auth(server_key, &keys::read_private_key(path)?),
     }
-    .map_err(|e| format!("--server-key: {e}"))?;
+    .map_err(|e| format!("--server-key: {e}"))?
+    .with_suite(args.suite);
     let timeout = Duration::from_millis(args.timeout_ms.max(1));
     let config = ClientConfig {
         timeout,

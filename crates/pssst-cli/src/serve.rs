@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use pssst_udp::{Echo, ServerConfig, UdpServer};
 
-use crate::{ServeArgs, exec, forward, keys, parse_addr, print};
+use crate::{ServeArgs, args, exec, forward, keys, parse_addr, print};
 
 pub(crate) fn serve(args: ServeArgs) -> Result<(), String> {
     let key = keys::read_private_key(&args.key)?;
@@ -16,7 +16,8 @@ pub(crate) fn serve(args: ServeArgs) -> Result<(), String> {
     let mut config = ServerConfig::default()
         .workers(args.workers.into())
         .allow_amplification(args.allow_amplification)
-        .reuse_port(args.reuse_port);
+        .reuse_port(args.reuse_port)
+        .suites(args::suite_set(&args.suites));
     if let Some(path) = &args.authorized_keys {
         config = config.authorized_clients(keys::read_authorized_keys(path)?);
     }
