@@ -2,6 +2,9 @@
 # interop: every ordered pairing of the five PSSST peers (gopssst, pypssst,
 # ours in Rust, C and Python) over the interop line protocol, several runs
 # each, and the shared test vectors cross-checked through both references.
+# Then cipher suite 0xFF01, which no reference implements: every pairing of
+# ours in Rust, C and Python with an independent implementation (Python's
+# `cryptography` alone: tests/hostile/wire.py via python-peer/independent.py).
 #
 # All five peers are required. A peer that cannot be built or installed is
 # reported loudly and fails the leg (never skipped); the matrix of the peers
@@ -124,6 +127,21 @@ build_ours_c() {
   if ldd "$bin/c-peer" | grep -q 'not found'; then echo "c-peer: unresolved libraries"; exit 1; fi
 }
 
+# 6. the independent implementation: python-peer/peer.py --independent in a
+# venv with `cryptography` and no pssst package of any kind.
+independent_venv="$work/venv-independent"
+build_independent() {
+  need python3
+  venv "$independent_venv"
+  "$independent_venv/bin/pip" install -q "cryptography>=42"
+  "$independent_venv/bin/python" - <<'EOF'
+import importlib.util
+from cryptography.hazmat.primitives.ciphers.aead import AESGCMSIV
+assert importlib.util.find_spec("pssst") is None, "venv-independent must not hold a pssst package"
+print("independent peer: cryptography with AESGCMSIV, no pssst")
+EOF
+}
+
 py_peer="$REPO_ROOT/interop/python-peer/peer.py"
 if build gopssst build_gopssst; then peer_args+=(--peer "gopssst=$bin/go-peer"); fi
 if build pypssst build_pypssst; then peer_args+=(--peer "pypssst=$pypssst_venv/bin/python $py_peer"); fi
@@ -161,6 +179,25 @@ step "interop matrix: every ordered pairing, $runs runs each"
 if ! python3 interop/driver.py "${peer_args[@]}" "${missing_args[@]+"${missing_args[@]}"}" \
     --require gopssst,pypssst,ours-rust,ours-c,ours-py --runs "$runs" --timeout "$timeout"; then
   problems+=("interop matrix failed")
+fi
+
+step "suite 0xFF01 (AES-GCM-SIV) matrix: ours against the independent implementation, $runs runs each"
+ff01_args=()
+ff01_missing=()
+if build independent build_independent; then
+  ff01_args+=(--peer "independent=$independent_venv/bin/python $py_peer --independent --suite 0xff01")
+else
+  ff01_missing+=(--missing "independent=venv with cryptography could not be made")
+fi
+for name in ours-rust ours-c ours-py; do
+  [ -n "${built[$name]-}" ] || ff01_missing+=(--missing "$name=not built (see above)")
+done
+[ -n "${built[ours-rust]-}" ] && ff01_args+=(--peer "ours-rust=$release/pssst compat --suite gcm-siv")
+[ -n "${built[ours-c]-}" ] && ff01_args+=(--peer "ours-c=$bin/c-peer --suite 0xff01")
+[ -n "${built[ours-py]-}" ] && ff01_args+=(--peer "ours-py=$ours_py_venv/bin/python $py_peer --suite 0xff01")
+if ! python3 interop/driver.py --suite 0xff01 "${ff01_args[@]}" "${ff01_missing[@]+"${ff01_missing[@]}"}" \
+    --require independent,ours-rust,ours-c,ours-py --runs "$runs" --timeout "$timeout"; then
+  problems+=("suite 0xFF01 interop matrix failed")
 fi
 
 if [ ${#problems[@]} -gt 0 ]; then
