@@ -16,32 +16,26 @@ fn client(served: &Served, command: &str, suite: &str) -> std::process::Command 
     cmd
 }
 
+/// Runs `cmd`, requires success, returns its stdout.
+fn succeeds(cmd: &mut std::process::Command) -> Vec<u8> {
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    out.stdout
+}
+
 #[test]
 fn send_and_bench_speak_either_suite_to_a_default_server() {
     let dir = scratch("suites-default");
     let (key, _) = keygen(&dir, "server.key");
     let server = Served::start(&key, &["--workers", "1"]);
     for suite in ["1", "gcm-siv", "0xff01"] {
-        let out = client(&server, "send", suite)
-            .arg("hello")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        assert_eq!(
+            succeeds(client(&server, "send", suite).arg("hello")),
+            b"hello"
         );
-        assert_eq!(out.stdout, b"hello");
     }
-    let out = client(&server, "bench", "gcm-siv")
-        .args(["--requests", "200", "--concurrency", "2"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeds(client(&server, "bench", "gcm-siv").args(["--requests", "200", "--concurrency", "2"]));
     let (ok, rest) = server.terminate();
     assert!(ok);
     assert!(!rest.contains("unknown_suite"), "{rest}");
