@@ -9,11 +9,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cargo build --release -p pssst-cli
 VENV="$PSSST_CACHE/py-venv-hostile"
 PYTHON="${PYTHON:-python3}"
-if [ "${PSSST_FRESH_VENV:-0}" = 1 ] || ! "$VENV/bin/python" -c 'import cryptography, pytest' 2>/dev/null; then
-  echo "--- venv for the attack tests (cryptography, pytest)"
+if [ "${PSSST_FRESH_VENV:-0}" = 1 ] || ! "$VENV/bin/python" -c 'import cryptography, pytest, prometheus_client' 2>/dev/null; then
+  echo "--- venv for the attack and operations tests (cryptography, pytest, prometheus_client)"
   rm -rf "$VENV"
   "$PYTHON" -m venv "$VENV"
-  "$VENV/bin/pip" install --disable-pip-version-check -q "cryptography>=42" pytest
+  "$VENV/bin/pip" install --disable-pip-version-check -q "cryptography>=42" pytest "prometheus_client>=0.20"
 fi
 cd tests/hostile
 PSSST_BIN="$CARGO_TARGET_DIR/release/pssst" PYTHONDONTWRITEBYTECODE=1 \

@@ -67,9 +67,12 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct ServeArgs {
-    /// The server's private key file
-    #[arg(long)]
-    key: PathBuf,
+    /// The server's private key file. Repeat to answer to several keys
+    /// (key rotation), tried in the order given. A bare file name is read
+    /// from $CREDENTIALS_DIRECTORY when set (systemd LoadCredential=).
+    /// Re-read on SIGHUP
+    #[arg(long, required = true)]
+    key: Vec<PathBuf>,
     /// Address to listen on (port 0 picks a free one)
     #[arg(long, default_value = "127.0.0.1:7777")]
     listen: String,
@@ -118,7 +121,7 @@ struct ServeArgs {
           value_parser = args::seconds_in(pssst_udp::ClientConfig::default().give_up_after().as_secs_f64(), 86_400.0))]
     reply_cache_ttl: Duration,
     /// Closed service: only answer client-authenticated requests from the
-    /// public keys in this file (one hex key per line)
+    /// public keys in this file (one hex key per line). Re-read on SIGHUP
     #[arg(long, value_name = "FILE")]
     authorized_keys: Option<PathBuf>,
     /// Let replies be larger than their request. By default no reply is:
@@ -138,6 +141,12 @@ struct ServeArgs {
     /// rename) every --stats-interval-ms and once more at shutdown
     #[arg(long, value_name = "PATH")]
     stats_file: Option<PathBuf>,
+    /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9100)
+    #[arg(long, value_name = "ADDR")]
+    metrics: Option<String>,
+    /// Log lines on stderr as text or JSON (filter with RUST_LOG, default info)
+    #[arg(long, value_enum, default_value = "text")]
+    log_format: serve::logs::LogFormat,
     /// Milliseconds between two rewrites of --stats-file
     #[arg(
         long,

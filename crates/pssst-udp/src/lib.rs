@@ -68,7 +68,7 @@ pub use cache::{ENTRY_OVERHEAD, Lookup, ReplyCache, Reservation, Verdict};
 pub use client::{ClientConfig, ClientError, Transaction, UdpClient};
 pub use server::{
     DeferredHandler, Echo, Handler, HandlerFailure, Request, Responder, ServerConfig, ServerKeys,
-    UdpServer,
+    ServerMonitor, UdpServer,
 };
 pub use stats::{Counter, HANDLER_DURATION_BOUNDS, HandlerDurations, Stats};
 

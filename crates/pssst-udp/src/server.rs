@@ -111,6 +111,39 @@ impl std::fmt::Debug for Keys {
     }
 }
 
+/// Reads a running server's counters: see [`UdpServer::monitor`]. Cheap to
+/// clone; reading never blocks the workers for long.
+#[derive(Debug, Clone)]
+pub struct ServerMonitor {
+    stats: Arc<[WorkerStats]>,
+    in_flight: Arc<AtomicUsize>,
+    keys: Arc<Keys>,
+    handler_timer: Arc<HandlerTimer>,
+}
+
+impl ServerMonitor {
+    /// The counters so far, summed over the workers.
+    pub fn stats(&self) -> Stats {
+        Stats::sum(self.stats.iter())
+    }
+
+    /// Requests handed to the handler and not answered yet.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Acquire)
+    }
+
+    /// Each public key served, in the order tried, with the replies sent
+    /// under it.
+    pub fn replies_by_key(&self) -> Vec<(PublicKey, u64)> {
+        self.keys.current().answered()
+    }
+
+    /// How long handlers took so far.
+    pub fn handler_durations(&self) -> HandlerDurations {
+        self.handler_timer.snapshot()
+    }
+}
+
 /// What every worker shares (read-only, but for counters).
 struct Shared<H> {
     keys: Arc<Keys>,
@@ -213,10 +246,41 @@ impl UdpServer {
         self.keys.current().primary()
     }
 
+    /// Number of worker threads (and sockets).
+    pub fn workers(&self) -> usize {
+        self.stats.len()
+    }
+
+    /// A handle that reads the server's counters from anywhere (a metrics
+    /// endpoint, another thread), for as long as it is kept.
+    pub fn monitor(&self) -> ServerMonitor {
+        ServerMonitor {
+            stats: Arc::clone(&self.stats),
+            in_flight: Arc::clone(&self.in_flight),
+            keys: Arc::clone(&self.keys),
+            handler_timer: Arc::clone(&self.handler_timer),
+        }
+    }
+
+    /// The counters so far, summed over the workers.
+    pub fn stats(&self) -> Stats {
+        self.monitor().stats()
+    }
+
+    /// Requests handed to the handler and not answered yet.
+    pub fn in_flight(&self) -> usize {
+        self.monitor().in_flight()
+    }
+
     /// Each public key the server answers to, in the order tried, with the
     /// replies sent under it so far (a key kept across reloads keeps its count).
     pub fn replies_by_key(&self) -> Vec<(PublicKey, u64)> {
-        self.keys.current().answered()
+        self.monitor().replies_by_key()
+    }
+
+    /// How long handlers took so far.
+    pub fn handler_durations(&self) -> HandlerDurations {
+        self.monitor().handler_durations()
     }
 
     /// Replaces the keys and the allowlist (`None`: an open service) at
@@ -225,26 +289,6 @@ impl UdpServer {
     pub fn reload(&self, keys: ServerKeys, authorized_clients: Option<HashSet<PublicKey>>) {
         let mut current = self.keys.0.write().unwrap_or_else(PoisonError::into_inner);
         *current = Arc::new(KeySet::new(keys, authorized_clients, Some(&current)));
-    }
-
-    /// How long handlers took so far.
-    pub fn handler_durations(&self) -> HandlerDurations {
-        self.handler_timer.snapshot()
-    }
-
-    /// Number of worker threads (and sockets).
-    pub fn workers(&self) -> usize {
-        self.stats.len()
-    }
-
-    /// Requests handed to the handler and not answered yet.
-    pub fn in_flight(&self) -> usize {
-        self.in_flight.load(Ordering::Acquire)
-    }
-
-    /// The counters so far, summed over the workers.
-    pub fn stats(&self) -> Stats {
-        Stats::sum(self.stats.iter())
     }
 
     /// Stops taking datagrams, waits for the workers (about one poll
