@@ -7,14 +7,14 @@ import os
 import re
 import signal
 import subprocess
-import threading
 import time
 import urllib.request
+from pathlib import Path
 
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
-from conftest import PSSST, Served, exchange, run_cli
-from wire import public_key, request
+from conftest import PSSST, exchange, run_cli
+from wire import request
 
 
 def serve_with_metrics(serve, *args):
@@ -215,6 +215,60 @@ def test_a_bare_key_name_is_read_from_the_credentials_directory(tmp_path):
     try:
         line = proc.stdout.readline()
         assert public.hex() in line, line
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+UNIT = Path(__file__).resolve().parents[2] / "crates" / "pssst-cli" / "systemd" / "pssst.service"
+
+
+def unit_settings():
+    settings = {}
+    for line in UNIT.read_text().splitlines():
+        if "=" in line and not line.startswith("#"):
+            key, value = line.split("=", 1)
+            settings.setdefault(key, []).append(value)
+    return settings
+
+
+def test_the_systemd_unit_is_hardened_and_verifies(tmp_path):
+    settings = unit_settings()
+    for key, value in (("DynamicUser", "yes"), ("NoNewPrivileges", "yes"),
+                       ("ProtectSystem", "strict")):
+        assert settings.get(key) == [value], (key, settings.get(key))
+    assert settings["LoadCredential"] == ["server.key:/etc/pssst/server.key"]
+    assert settings["ExecReload"] == ["/bin/kill -HUP $MAINPID"]
+    # systemd-analyze checks the unit as systemd would load it (with the
+    # binary built here in place of /usr/local/bin/pssst). Any remark fails.
+    unit = tmp_path / "pssst.service"
+    unit.write_text(UNIT.read_text().replace("/usr/local/bin/pssst", PSSST))
+    checked = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True)
+    assert checked.returncode == 0 and not (checked.stdout + checked.stderr).strip(), checked
+
+
+def test_the_units_command_line_serves_from_its_credential(tmp_path):
+    """ExecStart as written (ports made free), with the key where
+    LoadCredential= puts it: it answers and serves metrics."""
+    (exec_start,) = unit_settings()["ExecStart"]
+    argv = exec_start.split()
+    assert argv[0] == "/usr/local/bin/pssst" and "--key" in argv, argv
+    argv[0] = PSSST
+    argv[argv.index("--listen") + 1] = "127.0.0.1:0"
+    argv[argv.index("--metrics") + 1] = "127.0.0.1:0"
+    credentials = tmp_path / "creds"
+    credentials.mkdir()
+    public = keygen(credentials / argv[argv.index("--key") + 1])
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd="/", env=dict(os.environ, CREDENTIALS_DIRECTORY=str(credentials)))
+    try:
+        line = proc.stdout.readline()
+        m = re.search(r"listening on (\S+):(\d+) .*public key ([0-9a-f]{64}), metrics (\S+)", line)
+        assert m and m.group(3) == public.hex(), line
+        pending = request(public, b"from the unit")
+        assert pending.open_reply(exchange((m.group(1), int(m.group(2))), pending.packet, timeout=5))
+        with urllib.request.urlopen(m.group(4), timeout=5) as response:
+            assert b"pssst_replies_sent_total" in response.read()
     finally:
         proc.kill()
         proc.wait()

@@ -15,6 +15,14 @@ if [ "${PSSST_FRESH_VENV:-0}" = 1 ] || ! "$VENV/bin/python" -c 'import cryptogra
   "$PYTHON" -m venv "$VENV"
   "$VENV/bin/pip" install --disable-pip-version-check -q "cryptography>=42" pytest "prometheus_client>=0.20"
 fi
+# The systemd unit is checked with systemd-analyze (Debian's systemd).
+if ! command -v systemd-analyze >/dev/null; then
+  echo "--- installing systemd-analyze (Debian package systemd)"
+  command -v apt-get >/dev/null && [ "$(id -u)" = 0 ] \
+    || { echo "FAIL: systemd-analyze is missing and cannot be installed (needs apt-get and root)" >&2; exit 1; }
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd \
+    || { echo "FAIL: apt-get install systemd failed" >&2; exit 1; }
+fi
 cd tests/hostile
 PSSST_BIN="$CARGO_TARGET_DIR/release/pssst" PYTHONDONTWRITEBYTECODE=1 \
   "$VENV/bin/python" -m pytest -p no:cacheprovider -q -rfEs "$@"
