@@ -168,4 +168,31 @@ impl PyClientReplyHandler {
     fn used(&self) -> bool {
         lock(&self.inner).is_used()
     }
+
+    /// The request's identifier: its DH parameter (32 bytes), which its
+    /// reply carries too; see [`_reply_request_id`].
+    #[getter]
+    fn request_id<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.dh_param)
+    }
+}
+
+/// `_reply_request_id(datagram) -> bytes | None`: the identifier of the
+/// request a datagram claims to answer (the DH parameter it carries), or
+/// `None` when it is not shaped like a reply. Lets a client with many
+/// requests in flight hand each datagram to the one reply handler that can
+/// open it; the handler still checks everything.
+#[pyfunction]
+pub(crate) fn _reply_request_id<'py>(
+    py: Python<'py>,
+    datagram: &Bound<'py, PyAny>,
+) -> PyResult<Option<Bound<'py, PyBytes>>> {
+    let data = data_of(datagram)?;
+    let packet = data.as_slice();
+    if packet.len() < PACKET_OVERHEAD || !Header::parse(packet).is_ok_and(Header::is_reply) {
+        return Ok(None);
+    }
+    Ok(packet
+        .get(HEADER_LEN..HEADER_LEN + DH_PARAM_LEN)
+        .map(|id| PyBytes::new(py, id)))
 }

@@ -13,9 +13,10 @@
 //!
 //! One file per concern: `errors` (the exception mapping), `buffers`
 //! (bytes-like arguments), `keys` (raw key bytes in, `cryptography` keys
-//! out), `client`, `server`, and `hazmat` (testing hooks: pypssst's private
-//! KDF, a scripted ephemeral). This file assembles the module and holds the
-//! two things client and server share.
+//! out), `client`, `server`, `responder` (what `pssst.aio.serve` does to a
+//! datagram, short of the I/O) and `hazmat` (testing hooks: pypssst's
+//! private KDF, a scripted ephemeral). This file assembles the module and
+//! holds the two things client and server share.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -26,6 +27,7 @@ mod client;
 mod errors;
 mod hazmat;
 mod keys;
+mod responder;
 mod server;
 
 /// AES-GCM on a message this long or longer runs with the GIL released;
@@ -49,5 +51,10 @@ fn _pssst(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<server::PyServer>()?;
     m.add_class::<server::PyServerReplyHandler>()?;
     m.add_function(wrap_pyfunction!(hazmat::_kdf_sha256, m)?)?;
+    // pssst.aio: the datagram work of its client and server.
+    m.add("MAX_DATAGRAM", pssst_udp::MAX_DATAGRAM)?;
+    m.add_function(wrap_pyfunction!(client::_reply_request_id, m)?)?;
+    m.add_class::<responder::PyResponder>()?;
+    m.add_class::<responder::PyRequest>()?;
     Ok(())
 }
