@@ -6,8 +6,9 @@ use std::collections::HashSet;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
 
 use pssst_core::{DH_PARAM_LEN, PrivateKey, PublicKey, Server};
 
@@ -15,10 +16,12 @@ use crate::cache::ReplyCache;
 use crate::stats::{Stats, WorkerStats};
 
 mod config;
+mod responder;
 mod sockets;
 mod worker;
 
 pub use config::ServerConfig;
+pub use responder::{DeferredHandler, HandlerFailure, Responder};
 
 /// One request, as a [`Handler`] sees it.
 #[derive(Debug)]
@@ -39,7 +42,9 @@ pub struct Request<'a> {
     pub max_reply_len: usize,
 }
 
-/// The application: turns a request into a reply.
+/// The application: turns a request into a reply, on the worker thread
+/// (the worker takes its next datagram when it returns). For handlers that
+/// wait on something, see [`DeferredHandler`].
 ///
 /// `reply` is empty on entry; write the reply into it and return `true` to
 /// send it, or return `false` to send nothing. Called concurrently from
@@ -83,9 +88,11 @@ pub struct UdpServer {
     shutdown: Arc<AtomicBool>,
     workers: Vec<JoinHandle<()>>,
     stats: Arc<[WorkerStats]>,
+    in_flight: Arc<AtomicUsize>,
+    drain_timeout: Duration,
 }
 
-/// What every worker shares (read-only).
+/// What every worker shares (read-only, but for counters).
 struct Shared<H> {
     server: Server,
     handler: H,
@@ -94,6 +101,8 @@ struct Shared<H> {
     reply_cache: Option<ReplyCache>,
     shutdown: Arc<AtomicBool>,
     stats: Arc<[WorkerStats]>,
+    in_flight: Arc<AtomicUsize>,
+    max_in_flight: usize,
 }
 
 impl UdpServer {
@@ -108,17 +117,19 @@ impl UdpServer {
         config: ServerConfig,
         handler: H,
     ) -> io::Result<UdpServer> {
+        UdpServer::bind_deferred(addr, key, config, responder::Blocking(handler))
+    }
+
+    /// Like [`bind`](Self::bind), for a handler that answers later: many
+    /// requests in flight at once, none waiting for another.
+    pub fn bind_deferred<H: DeferredHandler>(
+        addr: SocketAddr,
+        key: PrivateKey,
+        config: ServerConfig,
+        handler: H,
+    ) -> io::Result<UdpServer> {
         let reply_cache = match config.reply_cache {
-            Some((_, ttl)) if ttl < ReplyCache::min_ttl() => {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!(
-                        "reply cache TTL {ttl:?} is shorter than a default client's retries ({:?})",
-                        ReplyCache::min_ttl()
-                    ),
-                ));
-            }
-            Some((budget, ttl)) => Some(ReplyCache::new(budget, ttl)),
+            Some((budget, ttl)) => Some(ReplyCache::new(budget, ttl)?),
             None => None,
         };
         let workers = match config.workers {
@@ -129,6 +140,7 @@ impl UdpServer {
         let local_addr = sockets[0].local_addr()?;
         let shutdown = Arc::new(AtomicBool::new(false));
         let stats: Arc<[WorkerStats]> = (0..workers).map(|_| WorkerStats::default()).collect();
+        let in_flight = Arc::new(AtomicUsize::new(0));
         let server = Server::new(key);
         let public_key = server.public_key();
         let shared = Arc::new(Shared {
@@ -139,13 +151,15 @@ impl UdpServer {
             reply_cache,
             shutdown: Arc::clone(&shutdown),
             stats: Arc::clone(&stats),
+            in_flight: Arc::clone(&in_flight),
+            max_in_flight: config.max_in_flight.max(1),
         });
         let mut handles = Vec::with_capacity(workers);
         for (index, socket) in sockets.into_iter().enumerate() {
             let shared = Arc::clone(&shared);
             let spawned = thread::Builder::new()
                 .name(format!("pssst-udp-{index}"))
-                .spawn(move || worker::worker(&shared, &socket, index));
+                .spawn(move || worker::worker(&shared, Arc::new(socket), index));
             match spawned {
                 Ok(handle) => handles.push(handle),
                 Err(e) => {
@@ -163,6 +177,8 @@ impl UdpServer {
             shutdown,
             workers: handles,
             stats,
+            in_flight,
+            drain_timeout: config.drain_timeout,
         })
     }
 
@@ -181,13 +197,20 @@ impl UdpServer {
         self.stats.len()
     }
 
+    /// Requests handed to the handler and not answered yet.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Acquire)
+    }
+
     /// The counters so far, summed over the workers.
     pub fn stats(&self) -> Stats {
         Stats::sum(self.stats.iter())
     }
 
-    /// Stops the workers, waits for them (at most about one poll interval
-    /// plus the request in hand) and returns the final counters.
+    /// Stops taking datagrams, waits for the workers (about one poll
+    /// interval plus the request in hand), then for the requests in flight
+    /// to be answered (at most [`ServerConfig::drain_timeout`]), and
+    /// returns the counters.
     pub fn shutdown(mut self) -> Stats {
         self.stop();
         self.stats()
@@ -197,6 +220,10 @@ impl UdpServer {
         self.shutdown.store(true, Ordering::Relaxed);
         for handle in self.workers.drain(..) {
             let _ = handle.join();
+        }
+        let give_up = Instant::now() + self.drain_timeout;
+        while self.in_flight() > 0 && Instant::now() < give_up {
+            thread::sleep(Duration::from_millis(5));
         }
     }
 }

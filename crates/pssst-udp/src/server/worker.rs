@@ -4,23 +4,28 @@
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use pssst_core::{Error, PACKET_OVERHEAD, Server};
+use pssst_core::{DH_PARAM_LEN, Error, HEADER_LEN, PACKET_OVERHEAD, Server};
 use zeroize::Zeroize;
 
-use super::{Handler, Request, Shared};
+use super::responder::{InFlightSlot, Origin, Responder};
+use super::{DeferredHandler, Request, Shared};
 use crate::MAX_DATAGRAM;
 use crate::cache::{Lookup, Verdict};
 use crate::stats::Counter;
 
-/// One worker: receive, filter, decrypt, handle, encrypt, send. Allocates
-/// nothing per packet (the handler may).
-pub(super) fn worker<H: Handler>(shared: &Shared<H>, socket: &UdpSocket, index: usize) {
+/// One worker: receive, filter, decrypt, hand over. Allocates nothing per
+/// packet for a blocking handler (the handler may).
+pub(super) fn worker<H: DeferredHandler>(shared: &Shared<H>, socket: Arc<UdpSocket>, index: usize) {
     let stats = &shared.stats[index];
+    let origin = Origin {
+        socket: &socket,
+        stats: &shared.stats,
+        worker: index,
+    };
     let mut packet = vec![0u8; 1 << 16];
-    let mut out = vec![0u8; 1 << 16];
-    let mut reply = Vec::with_capacity(1 << 16);
     while !shared.shutdown.load(Ordering::Relaxed) {
         let (len, peer) = match socket.recv_from(&mut packet) {
             Ok(received) => received,
@@ -30,12 +35,12 @@ pub(super) fn worker<H: Handler>(shared: &Shared<H>, socket: &UdpSocket, index: 
             Err(_) => continue,
         };
         stats.bump(Counter::Received);
-        let outcome = serve_one(shared, &mut packet[..len], peer, &mut reply, &mut out);
-        // The buffers held the plaintexts (the client's proof C || e too).
+        let outcome = serve_one(shared, &origin, &mut packet[..len], peer);
+        // The buffer held the plaintext (the client's proof C || e too).
         packet[..len].zeroize();
-        reply.as_mut_slice().zeroize();
         let counter = match outcome {
-            Outcome::Send(reply_len) => match socket.send_to(&out[..reply_len], peer) {
+            Outcome::Handed => continue,
+            Outcome::Resend(reply) => match socket.send_to(&reply, peer) {
                 Ok(_) => Counter::Answered,
                 Err(_) => Counter::SendFailed,
             },
@@ -53,18 +58,19 @@ fn is_transient(e: &io::Error) -> bool {
 }
 
 enum Outcome {
-    /// Send `out[..len]` back.
-    Send(usize),
+    /// The handler has the request; its responder counts how it ends.
+    Handed,
+    /// A copy of a request answered before: send the remembered reply.
+    Resend(Box<[u8]>),
     /// Nothing to send; count this.
     Done(Counter),
 }
 
-fn serve_one<H: Handler>(
+fn serve_one<H: DeferredHandler>(
     shared: &Shared<H>,
+    origin: &Origin<'_>,
     packet: &mut [u8],
     peer: SocketAddr,
-    reply: &mut Vec<u8>,
-    out: &mut [u8],
 ) -> Outcome {
     // Junk is dropped before any X25519, by pssst-core's own checks.
     let header = match Server::precheck(packet) {
@@ -77,6 +83,13 @@ fn serve_one<H: Handler>(
     // A closed service answers only authenticated clients.
     if shared.authorized_clients.is_some() && !header.is_client_auth() {
         return Outcome::Done(Counter::DroppedUnauthorized);
+    }
+    // Overloaded: no X25519 for a request that could only be dropped (a
+    // copy of one already answered costs no handler work, so it may pass).
+    if shared.in_flight.load(Ordering::Acquire) >= shared.max_in_flight
+        && !is_answered_copy(shared, packet)
+    {
+        return Outcome::Done(Counter::DroppedBusy);
     }
     let request_len = packet.len();
 
@@ -104,6 +117,23 @@ fn serve_one<H: Handler>(
         request_len.min(MAX_DATAGRAM)
     };
     let request_id = request.reply_handler.request_id();
+    // A copy of a known request gets what the first one got.
+    if let Some(cache) = &shared.reply_cache
+        && let Some(known) = cache.peek(&request_id)
+    {
+        return remembered(known, max_packet);
+    }
+    let Some(slot) = InFlightSlot::try_take(&shared.in_flight, shared.max_in_flight) else {
+        return Outcome::Done(Counter::DroppedBusy);
+    };
+    let reservation = match &shared.reply_cache {
+        None => None,
+        Some(cache) => match cache.lookup(&request_id, max_packet) {
+            Lookup::New(reservation) => Some(reservation),
+            // Another worker took it between the peek and now.
+            known => return remembered(known, max_packet),
+        },
+    };
     let incoming = Request {
         message: request.message,
         client_public_key: request.client_public_key,
@@ -111,64 +141,51 @@ fn serve_one<H: Handler>(
         request_id,
         max_reply_len: max_packet - PACKET_OVERHEAD,
     };
-    let reply_handler = request.reply_handler;
-    let Some(cache) = &shared.reply_cache else {
-        return answer(shared, &incoming, reply_handler, max_packet, reply, out);
-    };
-    let verdict = match cache.lookup(&request_id, max_packet) {
-        Lookup::Full => return Outcome::Done(Counter::DroppedCacheFull),
-        // A copy: what the first one got (waiting if it is still running).
-        Lookup::Known(cell) => cell.wait().clone(),
-        Lookup::New(cell) => {
-            let verdict = match answer(shared, &incoming, reply_handler, max_packet, reply, out) {
-                Outcome::Send(len) => Verdict::Reply(out[..len].into()),
-                Outcome::Done(counter) => Verdict::Dropped(counter),
-            };
-            cache.settle(&request_id, &cell, verdict)
-        }
-    };
-    match verdict {
+    let responder = Responder::new(
+        origin,
+        request.reply_handler,
+        peer,
+        max_packet,
+        reservation,
+        slot,
+    );
+    // A panicking handler costs one request (its responder, dropped on the
+    // way out, counts it), not the worker.
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        shared.handler.handle(&incoming, responder);
+    }));
+    Outcome::Handed
+}
+
+/// What a copy of a request gets from the reply cache.
+fn remembered(lookup: Lookup, max_packet: usize) -> Outcome {
+    match lookup {
         // Copies of one request have its length, but a client that reuses
         // an ephemeral can send a short request with the DH parameter of a
         // long one: the remembered reply must still fit this request.
-        Verdict::Reply(packet) if packet.len() > max_packet => {
+        Lookup::Known(Verdict::Reply(packet)) if packet.len() > max_packet => {
             Outcome::Done(Counter::DroppedAmplification)
         }
-        Verdict::Reply(packet) => {
-            out[..packet.len()].copy_from_slice(&packet);
-            Outcome::Send(packet.len())
-        }
-        Verdict::Dropped(counter) => Outcome::Done(counter),
+        Lookup::Known(Verdict::Reply(packet)) => Outcome::Resend(packet),
+        Lookup::Known(Verdict::Dropped(counter)) => Outcome::Done(counter),
+        Lookup::InProgress => Outcome::Done(Counter::DroppedInProgress),
+        Lookup::Full => Outcome::Done(Counter::DroppedCacheFull),
+        // Not produced by `peek`, and `lookup`'s `New` is taken above.
+        Lookup::New(_) => Outcome::Done(Counter::DroppedBusy),
     }
 }
 
-/// Runs the handler and seals its reply into `out`, if the reply may be
-/// sent: at most `max_packet` bytes.
-fn answer<H: Handler>(
-    shared: &Shared<H>,
-    request: &Request<'_>,
-    reply_handler: pssst_core::ServerReplyHandler,
-    max_packet: usize,
-    reply: &mut Vec<u8>,
-    out: &mut [u8],
-) -> Outcome {
-    reply.clear();
-    let answer = catch_unwind(AssertUnwindSafe(|| shared.handler.handle(request, reply)));
-    // A panicking handler costs one request, not the worker.
-    if !matches!(answer, Ok(true)) {
-        return Outcome::Done(Counter::NoReply);
-    }
-    let Ok(reply_len) = pssst_core::Client::reply_len(reply.len()) else {
-        return Outcome::Done(Counter::DroppedReplyTooLarge);
+/// True when the packet's DH parameter names a request the reply cache
+/// has answered (checked again, after decryption, before it is used).
+fn is_answered_copy<H>(shared: &Shared<H>, packet: &[u8]) -> bool {
+    let Some(cache) = &shared.reply_cache else {
+        return false;
     };
-    if reply_len > MAX_DATAGRAM {
-        return Outcome::Done(Counter::DroppedReplyTooLarge);
-    }
-    if reply_len > max_packet {
-        return Outcome::Done(Counter::DroppedAmplification);
-    }
-    match reply_handler.pack_reply_into(reply, out) {
-        Ok(len) => Outcome::Send(len),
-        Err(_) => Outcome::Done(Counter::DroppedReplyTooLarge),
-    }
+    let Some(id) = packet
+        .get(HEADER_LEN..HEADER_LEN + DH_PARAM_LEN)
+        .and_then(|id| <[u8; DH_PARAM_LEN]>::try_from(id).ok())
+    else {
+        return false;
+    };
+    matches!(cache.peek(&id), Some(Lookup::Known(_)))
 }
