@@ -14,6 +14,8 @@ the socket.
 import asyncio
 import inspect
 import logging
+import math
+import numbers
 import operator
 import socket
 
@@ -50,19 +52,21 @@ class _Protocol(asyncio.DatagramProtocol):
 class Server:
     """A running PSSST server; make one with :func:`serve`.
 
-    ``close()`` stops it: datagrams are no longer read and handlers still
-    running are cancelled (no reply). ``await wait_closed()`` returns once
-    they have finished and the socket is closed. It is also an async
-    context manager.
+    ``close()`` stops reading datagrams; handlers still running get
+    ``drain_timeout`` seconds to finish (their replies are sent), then are
+    cancelled. ``await wait_closed()`` returns once the last one has ended
+    and the socket is closed. It is also an async context manager.
     """
 
-    def __init__(self, handler, responder):
+    def __init__(self, handler, responder, drain_timeout):
         self._handler = handler
         self._responder = responder
+        self._drain_timeout = drain_timeout
         self._transport = None
         self._sendto = None
         self._tasks = set()
         self._closing = False
+        self._drain_timer = None
         self._lost = asyncio.get_running_loop().create_future()
 
     @property
@@ -72,26 +76,33 @@ class Server:
 
     @property
     def stats(self):
-        """``{counter: count}``: every datagram received ends in one of
-        ``answered``, ``no_reply`` (the handler returned ``None``),
-        ``handler_failed``, ``cancelled``, ``send_failed``, ``busy`` (too
-        many handlers in flight) or a drop reason (as ``pssst serve``
-        counts them), or is still in flight."""
+        """``{counter: count}``. Every datagram received ends in exactly one
+        counter (or is still in flight): ``answered``, ``send_failed``,
+        ``no_reply`` (the handler returned ``None``), ``handler_failed``
+        (it raised), ``handler_timeout`` (it ran past the reply cache's TTL),
+        ``cancelled`` (the server closed first), or a drop reason as
+        ``pssst serve`` counts them (``too_short``, ``decrypt_failed``,
+        ``unauthorized``, ``amplification``, ``busy``, ``in_progress``,
+        ``cache_full``, ...)."""
         return self._responder.stats()
 
     def close(self):
-        """Stops reading datagrams and cancels the handlers in flight."""
+        """Stops reading datagrams; handlers in flight get ``drain_timeout``
+        seconds, then are cancelled."""
         if self._closing:
             return
         self._closing = True
-        for task in self._tasks:
-            task.cancel()
-        self._transport.close()
+        if not self._tasks:
+            self._transport.close()
+        elif self._drain_timeout <= 0:
+            self._cancel_all()
+        else:
+            self._drain_timer = asyncio.get_running_loop().call_later(
+                self._drain_timeout, self._cancel_all)
 
     async def wait_closed(self):
-        """Waits until every handler has finished and the socket is closed."""
-        while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        """Waits until the server is closed: no handler running, the socket
+        closed."""
         await asyncio.shield(self._lost)
 
     async def __aenter__(self):
@@ -100,6 +111,10 @@ class Server:
     async def __aexit__(self, *exc_info):
         self.close()
         await self.wait_closed()
+
+    def _cancel_all(self):
+        for task in self._tasks:
+            task.cancel()
 
     def _connection_made(self, transport):
         self._transport = transport
@@ -122,22 +137,32 @@ class Server:
             return
         task = asyncio.get_running_loop().create_task(self._answer(request))
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task):
+        self._tasks.discard(task)
+        if self._closing and not self._tasks:
+            if self._drain_timer is not None:
+                self._drain_timer.cancel()
+            self._transport.close()
 
     async def _answer(self, request):
         try:
             reply = self._handler(request.message, request.client_public_key)
             if inspect.isawaitable(reply):
-                reply = await reply
+                # Its reply could not be sent after the TTL anyway.
+                reply = await asyncio.wait_for(reply, self._responder.reply_cache_ttl)
+        except asyncio.TimeoutError:
+            logger.warning("pssst.aio handler %r ran past the reply cache TTL; no reply",
+                           self._handler)
+            request.time_out()
+            return
         except asyncio.CancelledError:
             request.cancel()
             raise
         except Exception:  # pylint: disable=broad-except
             logger.exception("pssst.aio handler %r raised; no reply", self._handler)
             request.fail()
-            return
-        if self._closing:
-            request.cancel()
             return
         try:
             request.reply(reply)
@@ -151,22 +176,32 @@ class Server:
 
 
 async def serve(handler, address, server_private_key, *, authorized_keys=None,
-                allow_amplification=False, max_in_flight=1024):
+                allow_amplification=False, max_in_flight=256,
+                reply_cache_bytes=64 << 20, reply_cache_ttl=60.0, drain_timeout=5.0):
     """Serves PSSST requests on the UDP ``address`` (``(host, port)``; port 0
     picks a free one) until the returned :class:`Server` is closed.
 
     ``handler(message, client_public_key)`` is called for every request: a
-    coroutine function or a plain function, given the message (``bytes``)
-    and the client's ``X25519PublicKey`` (``None`` if anonymous), returning
-    the reply's message (``bytes``) or ``None`` for no reply. If it raises,
-    the exception is logged (logger ``pssst.aio``) and nothing is sent.
+    coroutine function or a plain function (which runs on the event loop),
+    given the message (``bytes``) and the client's ``X25519PublicKey``
+    (``None`` if anonymous), returning the reply's message (``bytes``) or
+    ``None`` for no reply. If it raises, the exception is logged (logger
+    ``pssst.aio``) and nothing is sent.
 
     ``authorized_keys``: an iterable of client public keys (any form
     :class:`pssst.PSSSTClient` takes) makes a closed service: anonymous
-    requests and other keys are dropped before the handler.
+    requests are dropped before any X25519, other keys before the handler.
     ``allow_amplification``: let a reply be larger than its request (by
     default it is dropped). ``max_in_flight``: handlers running at once;
-    requests beyond are dropped, before any X25519, and counted ``busy``.
+    new requests beyond are dropped before any X25519.
+
+    Copies of a request (a client's retransmissions) get the first reply's
+    very bytes from a reply cache, as in ``pssst serve``: at most
+    ``reply_cache_bytes``, each reply kept ``reply_cache_ttl`` seconds (at
+    least the default client's retry window, 11.5 s). It fails closed: no
+    entry leaves before its TTL, new requests are dropped while it is
+    full, a copy arriving while the first is handled is dropped, and a
+    handler still running at the TTL is cancelled, no reply.
     """
     if not callable(handler):
         raise TypeError("handler must be callable, not {}".format(type(handler).__name__))
@@ -174,14 +209,32 @@ async def serve(handler, address, server_private_key, *, authorized_keys=None,
         if isinstance(authorized_keys, (str, bytes, bytearray, memoryview)):
             raise TypeError("authorized_keys is an iterable of public keys, not one key")
         authorized_keys = [_raw_key(key, True) for key in authorized_keys]
-    if isinstance(max_in_flight, bool):
-        raise TypeError("max_in_flight must be an int, not bool")
-    max_in_flight = operator.index(max_in_flight)
-    if max_in_flight < 1:
-        raise ValueError("max_in_flight must be at least 1, not {}".format(max_in_flight))
-    responder = _pssst.Responder(_raw_key(server_private_key, False), authorized_keys,
-                                 bool(allow_amplification), max_in_flight)
-    server = Server(handler, responder)
+    max_in_flight = _count("max_in_flight", max_in_flight, 1)
+    reply_cache_bytes = _count("reply_cache_bytes", reply_cache_bytes, 0)
+    drain_timeout = _seconds("drain_timeout", drain_timeout)
+    responder = _pssst.Responder(
+        _raw_key(server_private_key, False), authorized_keys, bool(allow_amplification),
+        max_in_flight, reply_cache_bytes, _seconds("reply_cache_ttl", reply_cache_ttl))
+    server = Server(handler, responder, drain_timeout)
     await asyncio.get_running_loop().create_datagram_endpoint(
         lambda: _Protocol(server), local_addr=address)
     return server
+
+
+def _count(name, value, least):
+    if isinstance(value, bool):
+        raise TypeError("{} must be an int, not bool".format(name))
+    value = operator.index(value)
+    if value < least:
+        raise ValueError("{} must be at least {}, not {}".format(name, least, value))
+    return value
+
+
+def _seconds(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError("{} must be a number of seconds, not {}".format(
+            name, type(value).__name__))
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError("{} must be a finite number of seconds >= 0, not {!r}".format(
+            name, value))
+    return float(value)

@@ -3,8 +3,8 @@
 use std::sync::Mutex;
 
 use pssst_core::{
-    Client, ClientReplyHandler, DH_PARAM_LEN, Error, HEADER_LEN, Header, PACKET_OVERHEAD,
-    PrivateKey, PublicKey, SUITE_X25519_AESGCM128,
+    Client, ClientReplyHandler, DH_PARAM_LEN, Error, Header, PACKET_OVERHEAD, PrivateKey,
+    PublicKey, SUITE_X25519_AESGCM128,
 };
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -13,7 +13,7 @@ use pyo3::types::PyBytes;
 use crate::buffers::data_of;
 use crate::errors::to_py_err;
 use crate::keys::key_bytes;
-use crate::{DETACH_THRESHOLD, lock};
+use crate::{DETACH_THRESHOLD, lock, request_id_of};
 
 /// A PSSST client for one server public key (`pssst.PSSSTClient`'s base).
 #[pyclass(frozen, subclass, module = "pssst._pssst", name = "Client")]
@@ -117,7 +117,7 @@ impl PyClientReplyHandler {
         }
         if header.cipher_suite != SUITE_X25519_AESGCM128
             || header.is_client_auth() != self.client_auth
-            || packet.get(HEADER_LEN..HEADER_LEN + DH_PARAM_LEN) != Some(&self.dh_param[..])
+            || request_id_of(packet) != Some(self.dh_param)
         {
             return Err(Error::ReplyMismatch);
         }
@@ -192,7 +192,5 @@ pub(crate) fn _reply_request_id<'py>(
     if packet.len() < PACKET_OVERHEAD || !Header::parse(packet).is_ok_and(Header::is_reply) {
         return Ok(None);
     }
-    Ok(packet
-        .get(HEADER_LEN..HEADER_LEN + DH_PARAM_LEN)
-        .map(|id| PyBytes::new(py, id)))
+    Ok(request_id_of(packet).map(|id| PyBytes::new(py, &id)))
 }
