@@ -29,6 +29,8 @@ logger = logging.getLogger("pssst.aio")
 #: SO_RCVBUF asked for, as ``pssst serve``: room for bursts while a
 #: handler or the event loop is busy.
 _RECV_BUFFER_BYTES = 4 << 20
+#: How often handlers are checked against the reply cache's TTL.
+_SWEEP_SECONDS = 1.0
 
 
 class _Protocol(asyncio.DatagramProtocol):
@@ -64,7 +66,11 @@ class Server:
         self._drain_timeout = drain_timeout
         self._transport = None
         self._sendto = None
-        self._tasks = set()
+        #: handler task -> when the reply cache forgets its request
+        self._tasks = {}
+        #: tasks cancelled for running past that time
+        self._expired = set()
+        self._sweeper = None
         self._closing = False
         self._drain_timer = None
         self._lost = asyncio.get_running_loop().create_future()
@@ -115,6 +121,8 @@ class Server:
     def _cancel_all(self):
         for task in self._tasks:
             task.cancel()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
 
     def _connection_made(self, transport):
         self._transport = transport
@@ -135,35 +143,63 @@ class Server:
         request = self._responder.receive(datagram, peer, self._sendto)
         if request is None:
             return
-        task = asyncio.get_running_loop().create_task(self._answer(request))
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task):
-        self._tasks.discard(task)
-        if self._closing and not self._tasks:
-            if self._drain_timer is not None:
-                self._drain_timer.cancel()
-            self._transport.close()
-
-    async def _answer(self, request):
         try:
             reply = self._handler(request.message, request.client_public_key)
-            if inspect.isawaitable(reply):
-                # Its reply could not be sent after the TTL anyway.
-                reply = await asyncio.wait_for(reply, self._responder.reply_cache_ttl)
-        except asyncio.TimeoutError:
-            logger.warning("pssst.aio handler %r ran past the reply cache TTL; no reply",
-                           self._handler)
-            request.time_out()
+        except Exception:  # pylint: disable=broad-except
+            self._failed(request)
             return
+        if not inspect.isawaitable(reply):
+            # A plain function: answered at once, no task.
+            self._reply(request, reply)
+            return
+        loop = asyncio.get_running_loop()
+        task = loop.create_task(self._answer(request, reply))
+        self._tasks[task] = loop.time() + self._responder.reply_cache_ttl
+        task.add_done_callback(self._task_done)
+        if self._sweeper is None:
+            self._sweeper = loop.call_later(_SWEEP_SECONDS, self._sweep)
+
+    def _sweep(self):
+        """Cancels the handlers whose reply could no longer be sent (one
+        timer for all, not one per request)."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        for task, deadline in self._tasks.items():
+            if deadline <= now and task not in self._expired:
+                self._expired.add(task)
+                task.cancel()
+        self._sweeper = loop.call_later(_SWEEP_SECONDS, self._sweep) if self._tasks else None
+
+    def _task_done(self, task):
+        del self._tasks[task]
+        self._expired.discard(task)
+        if self._closing and not self._tasks:
+            for timer in (self._drain_timer, self._sweeper):
+                if timer is not None:
+                    timer.cancel()
+            self._transport.close()
+
+    async def _answer(self, request, awaitable):
+        try:
+            reply = await awaitable
         except asyncio.CancelledError:
+            if asyncio.current_task() in self._expired:
+                logger.warning("pssst.aio handler %r ran past the reply cache TTL; no reply",
+                               self._handler)
+                request.time_out()
+                return
             request.cancel()
             raise
         except Exception:  # pylint: disable=broad-except
-            logger.exception("pssst.aio handler %r raised; no reply", self._handler)
-            request.fail()
+            self._failed(request)
             return
+        self._reply(request, reply)
+
+    def _failed(self, request):
+        logger.exception("pssst.aio handler %r raised; no reply", self._handler)
+        request.fail()
+
+    def _reply(self, request, reply):
         try:
             request.reply(reply)
         except TypeError:

@@ -12,6 +12,7 @@ import sys
 import pytest
 
 import pssst
+import pssst._aio_server
 import pssst.aio
 from pssst import PSSSTClient, generate_key_pair
 
@@ -373,6 +374,36 @@ def test_closing_with_requests_in_flight():
         sock.close()
 
     run(main())
+
+
+def test_a_handler_still_running_when_its_reply_cache_entry_expires_is_cancelled(
+        monkeypatch, caplog):
+    # The shortest TTL is 11.5 s; the test moves the deadline instead of
+    # waiting for it.
+    monkeypatch.setattr(pssst._aio_server, "_SWEEP_SECONDS", 0.01)  # pylint: disable=protected-access
+    server_private, server_public = generate_key_pair()
+    started = []
+
+    async def stuck(message, _client_key):
+        started.append(message)
+        await asyncio.Event().wait()
+
+    async def main():
+        async with await pssst.aio.serve(stuck, ("127.0.0.1", 0), server_private) as server:
+            sock = raw_socket()
+            sock.sendto(PSSSTClient(server_public).pack_request(b"slow")[0], server.sockname)
+            await until(lambda: started)
+            tasks = server._tasks  # pylint: disable=protected-access
+            for task in tasks:
+                tasks[task] = 0.0
+            await until(lambda: server.stats["handler_timeout"] == 1)
+            await until(lambda: not tasks)
+            assert await receive(sock, 0.1) is None
+            sock.close()
+
+    with caplog.at_level(logging.WARNING, logger="pssst.aio"):
+        run(main())
+    assert any("TTL" in r.getMessage() for r in caplog.records)
 
 
 def test_bad_arguments():
