@@ -12,16 +12,20 @@ import time
 
 import pytest
 
+from conftest import REPO_ROOT
+
 #: A PSSST client over UDP on pypssst, run with pypssst's python.
 HERE_PYPSSST_CLIENT = pathlib.Path(__file__).resolve().parent / "pypssst_udp_client.py"
 
 
 def pssst_bin():
-    """The `pssst` CLI that tests/legs/40-python.sh built (never a skip)."""
-    path = os.environ.get("PSSST_BIN")
-    if not path or not pathlib.Path(path).is_file():
-        pytest.fail("PSSST_BIN must name the `pssst` binary (tests/legs/40-python.sh "
-                    "builds it: cargo build --release -p pssst-cli); got {!r}".format(path))
+    """The `pssst` CLI: $PSSST_BIN (tests/legs/40-python.sh builds it), else
+    target/release/pssst; missing, the test fails (never a skip)."""
+    path = os.environ.get("PSSST_BIN") or str(pathlib.Path(os.environ.get(
+        "CARGO_TARGET_DIR", REPO_ROOT / "target")) / "release" / "pssst")
+    if not pathlib.Path(path).is_file():
+        pytest.fail("no `pssst` binary at {} (cargo build --release -p pssst-cli, or set "
+                    "PSSST_BIN)".format(path))
     return path
 
 
@@ -55,12 +59,6 @@ class PssstServe:
         except subprocess.TimeoutExpired:
             self._proc.kill()
             self._proc.wait()
-
-
-def pubkey_of(key_file):
-    """`pssst pubkey FILE`: the hex public key."""
-    return subprocess.run([pssst_bin(), "pubkey", str(key_file)], check=True,
-                          capture_output=True, text=True).stdout.strip()
 
 
 def keygen(path):
