@@ -114,7 +114,7 @@ def test_a_late_reply_to_an_earlier_attempt_is_accepted_and_its_socket_kept():
 
     async def main():
         fake, address = await recorder(answering(server, reply_to))
-        async with await pssst.aio.connect(address, server_public, timeout=0.05,
+        async with await pssst.aio.connect(address, server_public, timeout=0.3,
                                            retries=3) as client:
             assert await client.request(b"first") == b"tsrif"
             first_port, second_port = fake.seen[0][1][1], fake.seen[1][1][1]
@@ -141,7 +141,7 @@ def test_the_socket_that_got_the_reply_becomes_the_one_requests_start_from():
 
     async def main():
         fake, address = await recorder(answering(server, reply_to))
-        async with await pssst.aio.connect(address, server_public, timeout=0.05,
+        async with await pssst.aio.connect(address, server_public, timeout=0.1,
                                            retries=3) as client:
             assert await client.request(b"one") == b"eno"
             third_port = fake.seen[2][1][1]

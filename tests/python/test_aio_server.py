@@ -143,12 +143,14 @@ def test_junk_flood_while_serving():
         calls.append(message)
         return message
 
-    async def flood(address, sock):
+    async def flood(server, sock):
         for i in range(400):
             for kind in kinds:
-                sock.sendto(junk(kind, i), address)
-            if i % 10 == 0:
-                await asyncio.sleep(0)   # let the server read (one event loop)
+                sock.sendto(junk(kind, i), server.sockname)
+            if i % 10 == 9:
+                # One event loop sends and serves: let the server catch up
+                # before the kernel's receive buffer overflows.
+                await until(lambda: sum(server.stats[k] for k in kinds) == 5 * (i + 1))
 
     async def main():
         async with await pssst.aio.serve(handler, ("127.0.0.1", 0), server_private) as server:
@@ -157,14 +159,15 @@ def test_junk_flood_while_serving():
             messages = [b"valid %d" % i for i in range(200)]
             replies, _ = await asyncio.gather(
                 asyncio.gather(*(client.request(m) for m in messages)),
-                flood(server.sockname, sock))
+                flood(server, sock))
             assert replies == messages
-            total = 2000 + server.stats["answered"]
-            await until(lambda: server.stats["received"] == total)
+            # Every datagram ends in one counter (a client's retransmission
+            # under load may add an `answered` or an `in_progress`).
+            await until(lambda: settled(server.stats) == server.stats["received"])
             stats = server.stats
             for kind in kinds:
                 assert stats[kind] == 400, (kind, stats)
-            assert settled(stats) == stats["received"]
+            assert stats["answered"] >= len(messages)
             assert sorted(calls) == sorted(messages)
             client.close()
             sock.close()
@@ -192,6 +195,7 @@ def test_a_failing_handler_is_logged_gives_no_reply_and_the_server_keeps_serving
                     await client.request(b"boom")
                 with pytest.raises(pssst.PSSSTTimeout):
                     await client.request(b"wrong type")
+            async with await pssst.aio.connect(server.sockname, server_public) as client:
                 assert await client.request(b"still here") == b"STILL HERE"
             # Each ran once; their retries got the remembered "no reply".
             assert calls == [b"boom", b"wrong type", b"still here"]
@@ -215,16 +219,18 @@ def test_no_reply_is_larger_than_its_request_unless_allowed():
         for allow in (False, True):
             async with await pssst.aio.serve(double, ("127.0.0.1", 0), server_private,
                                              allow_amplification=allow) as server:
-                async with await pssst.aio.connect(server.sockname, server_public,
-                                                   timeout=0.1, retries=0) as client:
+                async with await pssst.aio.connect(server.sockname, server_public) as client:
                     if allow:
                         assert await client.request(b"ab") == b"abab"
                     else:
-                        with pytest.raises(pssst.PSSSTTimeout):
-                            await client.request(b"ab")
-                        assert server.stats["amplification"] == 1
                         # A reply as large as the request is fine.
                         assert await client.request(b"") == b""
+                async with await pssst.aio.connect(server.sockname, server_public,
+                                                   timeout=0.1, retries=0) as quick:
+                    if not allow:
+                        with pytest.raises(pssst.PSSSTTimeout):
+                            await quick.request(b"ab")
+                        assert server.stats["amplification"] == 1
 
     run(main())
 
@@ -324,12 +330,13 @@ def test_a_full_reply_cache_drops_new_requests():
         # largest reply its request may get (here the request's size).
         async with await pssst.aio.serve(echo, ("127.0.0.1", 0), server_private,
                                          reply_cache_bytes=2 * (160 + 60)) as server:
-            async with await pssst.aio.connect(server.sockname, server_public,
-                                               timeout=0.1, retries=0) as client:
+            async with await pssst.aio.connect(server.sockname, server_public) as client:
                 assert await client.request(b"12345678") == b"12345678"
                 assert await client.request(b"abcdefgh") == b"abcdefgh"
+            async with await pssst.aio.connect(server.sockname, server_public,
+                                               timeout=0.1, retries=0) as quick:
                 with pytest.raises(pssst.PSSSTTimeout):
-                    await client.request(b"no room!")
+                    await quick.request(b"no room!")
                 assert server.stats["cache_full"] == 1
 
     run(main())
