@@ -20,7 +20,7 @@ class Backend:
     b"hold ..." -> waits until released (or 10 s), then echoes;
     b"count ..." -> a body that differs on every call; else an echo."""
 
-    def __init__(self):
+    def __init__(self, port=0):
         self.seen = []  # (method, path, headers, body) per request
         self.release = threading.Event()
         self.holding = 0
@@ -58,7 +58,7 @@ class Backend:
             def log_message(self, *args):
                 pass
 
-        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.http = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.http.daemon_threads = True
         self.port = self.http.server_address[1]
         self.thread = threading.Thread(target=self.http.serve_forever, daemon=True)
@@ -147,11 +147,18 @@ def test_a_backend_that_is_down_gives_no_reply_and_the_server_keeps_running(serv
     port = probe.getsockname()[1]
     probe.close()  # nothing listens there now
     served = gateway(serve, f"http://127.0.0.1:{port}/")
+    pending = request(served.public, b"anyone there?")
     for i in range(3):
-        pending = request(served.public, b"anyone there %d" % i)
         assert exchange(served.addr, pending.packet, timeout=1) is None
     assert served.proc.poll() is None, "the server died"
     assert served.stats().get("handler_unreachable") == 3
+    # Nothing reached a backend, so the request was not remembered: once
+    # one listens there, a retry of the same request is answered.
+    late = Backend(port)
+    try:
+        assert pending.open_reply(exchange(served.addr, pending.packet, timeout=5)) == b"anyone there?"
+    finally:
+        late.stop()
 
 
 def test_an_oversize_response_is_dropped_and_counted(serve, backend):

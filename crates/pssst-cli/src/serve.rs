@@ -130,10 +130,11 @@ const POLL: Duration = Duration::from_millis(50);
 const DRAIN_MARGIN: Duration = Duration::from_secs(1);
 
 /// The runtime `--exec` and `--forward` handlers run on: HTTP exchanges on
-/// two threads, commands on blocking threads (one per request in flight).
+/// one thread (measured faster than two here: fewer cross-thread wakeups),
+/// commands on blocking threads (one per request in flight).
 fn handler_runtime(max_in_flight: usize) -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(1)
         .max_blocking_threads(max_in_flight)
         .thread_name("pssst-handler")
         .enable_io()

@@ -67,9 +67,10 @@ pub use async_client::AsyncUdpClient;
 pub use cache::{ENTRY_OVERHEAD, Lookup, ReplyCache, Reservation, Verdict};
 pub use client::{ClientConfig, ClientError, Transaction, UdpClient};
 pub use server::{
-    DeferredHandler, Echo, Handler, HandlerFailure, Request, Responder, ServerConfig, UdpServer,
+    DeferredHandler, Echo, Handler, HandlerFailure, Request, Responder, ServerConfig, ServerKeys,
+    UdpServer,
 };
-pub use stats::{Counter, Stats};
+pub use stats::{Counter, HANDLER_DURATION_BOUNDS, HandlerDurations, Stats};
 
 /// Largest UDP payload over IPv4 (65,535 - 8 - 20): the largest request or
 /// reply either side sends.

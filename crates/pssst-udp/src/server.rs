@@ -5,22 +5,25 @@
 use std::collections::HashSet;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use pssst_core::{DH_PARAM_LEN, PrivateKey, PublicKey, Server};
+use pssst_core::{DH_PARAM_LEN, PublicKey};
 
 use crate::cache::ReplyCache;
-use crate::stats::{Stats, WorkerStats};
+use crate::stats::{HandlerDurations, HandlerTimer, Stats, WorkerStats};
 
 mod config;
+mod keys;
 mod responder;
 mod sockets;
 mod worker;
 
 pub use config::ServerConfig;
+use keys::KeySet;
+pub use keys::ServerKeys;
 pub use responder::{DeferredHandler, HandlerFailure, Responder};
 
 /// One request, as a [`Handler`] sees it.
@@ -84,25 +87,41 @@ impl Handler for Echo {
 #[derive(Debug)]
 pub struct UdpServer {
     local_addr: SocketAddr,
-    public_key: PublicKey,
+    keys: Arc<Keys>,
     shutdown: Arc<AtomicBool>,
     workers: Vec<JoinHandle<()>>,
     stats: Arc<[WorkerStats]>,
     in_flight: Arc<AtomicUsize>,
     drain_timeout: Duration,
+    handler_timer: Arc<HandlerTimer>,
+}
+
+/// The current keys and allowlist, replaced whole by [`UdpServer::reload`].
+struct Keys(RwLock<Arc<KeySet>>);
+
+impl Keys {
+    fn current(&self) -> Arc<KeySet> {
+        Arc::clone(&self.0.read().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keys")
+    }
 }
 
 /// What every worker shares (read-only, but for counters).
 struct Shared<H> {
-    server: Server,
+    keys: Arc<Keys>,
     handler: H,
     allow_amplification: bool,
-    authorized_clients: Option<HashSet<PublicKey>>,
     reply_cache: Option<ReplyCache>,
     shutdown: Arc<AtomicBool>,
     stats: Arc<[WorkerStats]>,
     in_flight: Arc<AtomicUsize>,
     max_in_flight: usize,
+    handler_timer: Arc<HandlerTimer>,
 }
 
 impl UdpServer {
@@ -113,18 +132,18 @@ impl UdpServer {
     /// cache TTL shorter than the default client's retries.
     pub fn bind<H: Handler>(
         addr: SocketAddr,
-        key: PrivateKey,
+        keys: impl Into<ServerKeys>,
         config: ServerConfig,
         handler: H,
     ) -> io::Result<UdpServer> {
-        UdpServer::bind_deferred(addr, key, config, responder::Blocking(handler))
+        UdpServer::bind_deferred(addr, keys, config, responder::Blocking(handler))
     }
 
     /// Like [`bind`](Self::bind), for a handler that answers later: many
     /// requests in flight at once, none waiting for another.
     pub fn bind_deferred<H: DeferredHandler>(
         addr: SocketAddr,
-        key: PrivateKey,
+        keys: impl Into<ServerKeys>,
         config: ServerConfig,
         handler: H,
     ) -> io::Result<UdpServer> {
@@ -141,18 +160,19 @@ impl UdpServer {
         let shutdown = Arc::new(AtomicBool::new(false));
         let stats: Arc<[WorkerStats]> = (0..workers).map(|_| WorkerStats::default()).collect();
         let in_flight = Arc::new(AtomicUsize::new(0));
-        let server = Server::new(key);
-        let public_key = server.public_key();
+        let handler_timer = Arc::new(HandlerTimer::default());
+        let key_set = KeySet::new(keys.into(), config.authorized_clients, None);
+        let keys = Arc::new(Keys(RwLock::new(Arc::new(key_set))));
         let shared = Arc::new(Shared {
-            server,
+            keys: Arc::clone(&keys),
             handler,
             allow_amplification: config.allow_amplification,
-            authorized_clients: config.authorized_clients,
             reply_cache,
             shutdown: Arc::clone(&shutdown),
             stats: Arc::clone(&stats),
             in_flight: Arc::clone(&in_flight),
             max_in_flight: config.max_in_flight.max(1),
+            handler_timer: Arc::clone(&handler_timer),
         });
         let mut handles = Vec::with_capacity(workers);
         for (index, socket) in sockets.into_iter().enumerate() {
@@ -173,12 +193,13 @@ impl UdpServer {
         }
         Ok(UdpServer {
             local_addr,
-            public_key,
+            keys,
             shutdown,
             workers: handles,
             stats,
             in_flight,
             drain_timeout: config.drain_timeout,
+            handler_timer,
         })
     }
 
@@ -187,9 +208,28 @@ impl UdpServer {
         self.local_addr
     }
 
-    /// The public key clients must encrypt to.
+    /// The public key clients must encrypt to (the first of its keys).
     pub fn public_key(&self) -> PublicKey {
-        self.public_key
+        self.keys.current().primary()
+    }
+
+    /// Each public key the server answers to, in the order tried, with the
+    /// replies sent under it so far (a key kept across reloads keeps its count).
+    pub fn replies_by_key(&self) -> Vec<(PublicKey, u64)> {
+        self.keys.current().answered()
+    }
+
+    /// Replaces the keys and the allowlist (`None`: an open service) at
+    /// once, while the workers keep serving: each request is handled
+    /// entirely under the old or entirely under the new set.
+    pub fn reload(&self, keys: ServerKeys, authorized_clients: Option<HashSet<PublicKey>>) {
+        let mut current = self.keys.0.write().unwrap_or_else(PoisonError::into_inner);
+        *current = Arc::new(KeySet::new(keys, authorized_clients, Some(&current)));
+    }
+
+    /// How long handlers took so far.
+    pub fn handler_durations(&self) -> HandlerDurations {
+        self.handler_timer.snapshot()
     }
 
     /// Number of worker threads (and sockets).

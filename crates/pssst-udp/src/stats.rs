@@ -226,3 +226,58 @@ impl fmt::Display for Stats {
         Ok(())
     }
 }
+
+/// Upper bounds (seconds) of the handler duration buckets: sub-millisecond
+/// for in-process handlers up to the longest timeouts.
+pub const HANDLER_DURATION_BOUNDS: [f64; 14] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0, 30.0,
+];
+
+/// How long handlers took, from `handle` to the answer (or to giving up).
+#[derive(Debug, Default)]
+pub(crate) struct HandlerTimer {
+    /// One count per bound, plus the overflow bucket.
+    buckets: [AtomicU64; HANDLER_DURATION_BOUNDS.len() + 1],
+    sum_nanos: AtomicU64,
+}
+
+impl HandlerTimer {
+    pub(crate) fn record(&self, took: std::time::Duration) {
+        let seconds = took.as_secs_f64();
+        let bucket = HANDLER_DURATION_BOUNDS
+            .iter()
+            .position(|&bound| seconds <= bound)
+            .unwrap_or(HANDLER_DURATION_BOUNDS.len());
+        self.buckets[bucket].fetch_add(1, Ordering::Relaxed);
+        let nanos = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+        self.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self) -> HandlerDurations {
+        let mut cumulative = 0;
+        let mut buckets = [0; HANDLER_DURATION_BOUNDS.len()];
+        for (slot, count) in buckets.iter_mut().zip(&self.buckets) {
+            cumulative += count.load(Ordering::Relaxed);
+            *slot = cumulative;
+        }
+        let count =
+            cumulative + self.buckets[HANDLER_DURATION_BOUNDS.len()].load(Ordering::Relaxed);
+        HandlerDurations {
+            buckets,
+            count,
+            sum_seconds: self.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9,
+        }
+    }
+}
+
+/// A snapshot of the handler durations, Prometheus-style: cumulative
+/// counts per upper bound ([`HANDLER_DURATION_BOUNDS`]), total count and sum.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HandlerDurations {
+    /// Requests whose handler took at most each bound, in bound order.
+    pub buckets: [u64; HANDLER_DURATION_BOUNDS.len()],
+    /// Requests timed.
+    pub count: u64,
+    /// Their total duration, in seconds.
+    pub sum_seconds: f64,
+}

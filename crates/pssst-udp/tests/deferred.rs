@@ -301,3 +301,41 @@ fn the_handler_sees_what_a_blocking_one_sees() {
     assert_eq!(peer, socket.local_addr().unwrap());
     assert_eq!(max_reply_len, packet.len() - pssst_core::PACKET_OVERHEAD);
 }
+
+#[test]
+fn with_a_cache_an_unreachable_backend_is_retried_and_a_failure_is_remembered() {
+    let calls = Arc::new(Mutex::new(Vec::<Vec<u8>>::new()));
+    let record = Arc::clone(&calls);
+    let handler = move |request: &Request<'_>, responder: Responder| {
+        let mut calls = record.lock().unwrap();
+        calls.push(request.message.to_vec());
+        let tries = calls.iter().filter(|m| *m == request.message).count();
+        match (request.message, tries) {
+            (b"down at first", 1) => _ = responder.fail(HandlerFailure::Unreachable),
+            (b"failing", _) => _ = responder.fail(HandlerFailure::Failed),
+            _ => _ = responder.reply(request.message),
+        }
+    };
+    let config = ServerConfig::default()
+        .workers(1)
+        .reply_cache(1 << 20, Duration::from_secs(30));
+    let server = start(config, handler);
+    let mut down = RawRequest::new(&server, b"down at first");
+    down.send();
+    assert!(down.raw_reply(Duration::from_millis(300)).is_none());
+    down.send();
+    assert_eq!(down.reply(), b"down at first");
+    let failing = RawRequest::new(&server, b"failing");
+    failing.send();
+    failing.send();
+    assert!(failing.raw_reply(Duration::from_millis(300)).is_none());
+    let stats = wait_for(&server, "settled", |s, n| n == 0 && s.settled() == 4);
+    let runs = |m: &[u8]| calls.lock().unwrap().iter().filter(|c| *c == m).count();
+    assert_eq!(
+        runs(b"down at first"),
+        2,
+        "an unreachable backend gets a retry"
+    );
+    assert_eq!(runs(b"failing"), 1, "a failure is remembered: {stats}");
+    assert_eq!(stats.get(Counter::HandlerFailed), 2, "{stats}");
+}

@@ -3,7 +3,8 @@
 use std::cell::RefCell;
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Instant;
 
 use pssst_core::{Client, ServerReplyHandler};
 use zeroize::Zeroize;
@@ -11,7 +12,7 @@ use zeroize::Zeroize;
 use super::{Handler, Request};
 use crate::MAX_DATAGRAM;
 use crate::cache::{Reservation, Verdict};
-use crate::stats::{Counter, WorkerStats};
+use crate::stats::{Counter, HandlerTimer, WorkerStats};
 
 /// The application, for handlers that answer later: a slow backend, a
 /// command, an HTTP call. The worker decrypts the request, calls `handle`,
@@ -77,7 +78,9 @@ pub enum HandlerFailure {
     /// The work took too long ([`Counter::HandlerTimedOut`]).
     TimedOut,
     /// The work could not be started or reached: a backend down, a command
-    /// that cannot run ([`Counter::HandlerUnreachable`]).
+    /// that cannot run ([`Counter::HandlerUnreachable`]). Nothing was done
+    /// and nothing sent, so the reply cache forgets the request: a retry
+    /// tries again.
     Unreachable,
 }
 
@@ -109,6 +112,10 @@ struct Pending {
     reservation: Option<Reservation>,
     stats: Arc<[WorkerStats]>,
     worker: usize,
+    /// Replies sent under the key that opened the request.
+    key_answered: Arc<AtomicU64>,
+    handler_timer: Arc<HandlerTimer>,
+    handed_over: Instant,
     _slot: InFlightSlot,
 }
 
@@ -117,6 +124,7 @@ pub(super) struct Origin<'a> {
     pub(super) socket: &'a Arc<UdpSocket>,
     pub(super) stats: &'a Arc<[WorkerStats]>,
     pub(super) worker: usize,
+    pub(super) handler_timer: &'a Arc<HandlerTimer>,
 }
 
 impl Responder {
@@ -127,6 +135,7 @@ impl Responder {
         max_packet: usize,
         reservation: Option<Reservation>,
         slot: InFlightSlot,
+        key_answered: Arc<AtomicU64>,
     ) -> Responder {
         Responder {
             pending: Some(Pending {
@@ -137,6 +146,9 @@ impl Responder {
                 reservation,
                 stats: Arc::clone(origin.stats),
                 worker: origin.worker,
+                key_answered,
+                handler_timer: Arc::clone(origin.handler_timer),
+                handed_over: Instant::now(),
                 _slot: slot,
             }),
         }
@@ -195,6 +207,7 @@ thread_local! {
 
 impl Pending {
     fn reply(self, message: &[u8]) -> Counter {
+        self.handler_timer.record(self.handed_over.elapsed());
         // No reply larger than its request (unless allowed), none larger
         // than a datagram.
         let too_large = match Client::reply_len(message.len()) {
@@ -216,6 +229,7 @@ impl Pending {
                 reservation,
                 stats,
                 worker,
+                key_answered,
                 ..
             } = self;
             let counter = match reply_handler.pack_reply_into(message, out) {
@@ -226,6 +240,7 @@ impl Pending {
                     if !live {
                         Counter::HandlerTimedOut
                     } else if socket.send_to(&out[..len], peer).is_ok() {
+                        key_answered.fetch_add(1, Ordering::Relaxed);
                         Counter::Answered
                     } else {
                         Counter::SendFailed
@@ -238,9 +253,16 @@ impl Pending {
     }
 
     fn finish_without_reply(self, counter: Counter) {
+        self.handler_timer.record(self.handed_over.elapsed());
         if let Some(reservation) = self.reservation {
-            // Copies get the same nothing.
-            let _ = reservation.settle(Verdict::Dropped(counter));
+            if counter == Counter::HandlerUnreachable {
+                // Never started: forgotten (dropped unsettled), so a retry
+                // gets a second chance. No bytes went out either way.
+                drop(reservation);
+            } else {
+                // Copies get the same nothing.
+                let _ = reservation.settle(Verdict::Dropped(counter));
+            }
         }
         self.stats[self.worker].bump(counter);
     }

@@ -10,6 +10,7 @@ use std::sync::atomic::Ordering;
 use pssst_core::{DH_PARAM_LEN, Error, HEADER_LEN, PACKET_OVERHEAD, Server};
 use zeroize::Zeroize;
 
+use super::keys::KeyEntry;
 use super::responder::{InFlightSlot, Origin, Responder};
 use super::{DeferredHandler, Request, Shared};
 use crate::MAX_DATAGRAM;
@@ -24,8 +25,11 @@ pub(super) fn worker<H: DeferredHandler>(shared: &Shared<H>, socket: Arc<UdpSock
         socket: &socket,
         stats: &shared.stats,
         worker: index,
+        handler_timer: &shared.handler_timer,
     };
     let mut packet = vec![0u8; 1 << 16];
+    // The ciphertext, kept while a request is tried against several keys.
+    let mut spare = Vec::with_capacity(1 << 16);
     while !shared.shutdown.load(Ordering::Relaxed) {
         let (len, peer) = match socket.recv_from(&mut packet) {
             Ok(received) => received,
@@ -35,7 +39,7 @@ pub(super) fn worker<H: DeferredHandler>(shared: &Shared<H>, socket: Arc<UdpSock
             Err(_) => continue,
         };
         stats.bump(Counter::Received);
-        let outcome = serve_one(shared, &origin, &mut packet[..len], peer);
+        let outcome = serve_one(shared, &origin, &mut packet[..len], &mut spare, peer);
         // The buffer held the plaintext (the client's proof C || e too).
         packet[..len].zeroize();
         let counter = match outcome {
@@ -70,8 +74,11 @@ fn serve_one<H: DeferredHandler>(
     shared: &Shared<H>,
     origin: &Origin<'_>,
     packet: &mut [u8],
+    spare: &mut Vec<u8>,
     peer: SocketAddr,
 ) -> Outcome {
+    // One key set for the whole request, even if a reload happens meanwhile.
+    let keys = shared.keys.current();
     // Junk is dropped before any X25519, by pssst-core's own checks.
     let header = match Server::precheck(packet) {
         Ok(header) => header,
@@ -81,7 +88,7 @@ fn serve_one<H: DeferredHandler>(
         Err(_) => return Outcome::Done(Counter::DroppedShort),
     };
     // A closed service answers only authenticated clients.
-    if shared.authorized_clients.is_some() && !header.is_client_auth() {
+    if keys.authorized_clients.is_some() && !header.is_client_auth() {
         return Outcome::Done(Counter::DroppedUnauthorized);
     }
     // Overloaded: no X25519 for a request that could only be dropped (a
@@ -93,14 +100,14 @@ fn serve_one<H: DeferredHandler>(
     }
     let request_len = packet.len();
 
-    let request = match shared.server.unpack_request_in_place(packet) {
+    let request = match keys.decrypt(packet, spare) {
         Ok(request) => request,
         Err(Error::LowOrderPoint) => return Outcome::Done(Counter::DroppedLowOrder),
         Err(Error::ClientAuthFailed) => return Outcome::Done(Counter::DroppedClientAuthFailed),
         Err(Error::Truncated) => return Outcome::Done(Counter::DroppedShort),
         Err(_) => return Outcome::Done(Counter::DroppedDecryptFailed),
     };
-    if let Some(allowed) = &shared.authorized_clients {
+    if let Some(allowed) = &keys.authorized_clients {
         let known = request
             .client_public_key
             .is_some_and(|key| allowed.contains(&key));
@@ -121,7 +128,7 @@ fn serve_one<H: DeferredHandler>(
     if let Some(cache) = &shared.reply_cache
         && let Some(known) = cache.peek(&request_id)
     {
-        return remembered(known, max_packet);
+        return remembered(known, max_packet, request.key);
     }
     let Some(slot) = InFlightSlot::try_take(&shared.in_flight, shared.max_in_flight) else {
         return Outcome::Done(Counter::DroppedBusy);
@@ -131,11 +138,11 @@ fn serve_one<H: DeferredHandler>(
         Some(cache) => match cache.lookup(&request_id, max_packet) {
             Lookup::New(reservation) => Some(reservation),
             // Another worker took it between the peek and now.
-            known => return remembered(known, max_packet),
+            known => return remembered(known, max_packet, request.key),
         },
     };
     let incoming = Request {
-        message: request.message,
+        message: &packet[request.message],
         client_public_key: request.client_public_key,
         peer,
         request_id,
@@ -148,6 +155,7 @@ fn serve_one<H: DeferredHandler>(
         max_packet,
         reservation,
         slot,
+        Arc::clone(&request.key.answered),
     );
     // A panicking handler costs one request (its responder, dropped on the
     // way out, counts it), not the worker.
@@ -157,8 +165,9 @@ fn serve_one<H: DeferredHandler>(
     Outcome::Handed
 }
 
-/// What a copy of a request gets from the reply cache.
-fn remembered(lookup: Lookup, max_packet: usize) -> Outcome {
+/// What a copy of a request gets from the reply cache (a reply is counted
+/// under the key that opened the copy).
+fn remembered(lookup: Lookup, max_packet: usize, key: &KeyEntry) -> Outcome {
     match lookup {
         // Copies of one request have its length, but a client that reuses
         // an ephemeral can send a short request with the DH parameter of a
@@ -166,7 +175,10 @@ fn remembered(lookup: Lookup, max_packet: usize) -> Outcome {
         Lookup::Known(Verdict::Reply(packet)) if packet.len() > max_packet => {
             Outcome::Done(Counter::DroppedAmplification)
         }
-        Lookup::Known(Verdict::Reply(packet)) => Outcome::Resend(packet),
+        Lookup::Known(Verdict::Reply(packet)) => {
+            key.answered.fetch_add(1, Ordering::Relaxed);
+            Outcome::Resend(packet)
+        }
         Lookup::Known(Verdict::Dropped(counter)) => Outcome::Done(counter),
         Lookup::InProgress => Outcome::Done(Counter::DroppedInProgress),
         Lookup::Full => Outcome::Done(Counter::DroppedCacheFull),
