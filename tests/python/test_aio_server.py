@@ -175,6 +175,53 @@ def test_junk_flood_while_serving():
     run(main())
 
 
+def test_junk_is_dropped_before_the_point_where_x25519_would_run():
+    # With every in-flight place taken, a request that needs an X25519 is
+    # dropped as `busy` before it; junk that pssst-core's precheck catches,
+    # and anonymous requests to a closed service, get their own reasons:
+    # they were refused earlier still.
+    server_private, server_public = generate_key_pair()
+    alice_private, alice_public = generate_key_pair()
+    release = None
+
+    async def slow(message, _client_key):
+        await release.wait()
+        return message
+
+    async def main():
+        nonlocal release
+        release = asyncio.Event()
+        async with await pssst.aio.serve(slow, ("127.0.0.1", 0), server_private,
+                                         authorized_keys=[alice_public],
+                                         max_in_flight=1) as server:
+            alice = PSSSTClient(server_public, alice_private)
+            sock = raw_socket()
+            sock.sendto(alice.pack_request(b"takes the only place")[0], server.sockname)
+            await until(lambda: server.stats["received"] == 1)
+            sent = 0
+            for i in range(20):
+                for kind in ["too_short", "reply_flag", "unknown_suite", "low_order_point"]:
+                    sock.sendto(junk(kind, i), server.sockname)
+                # Claims client authentication, random DH parameter: only
+                # the X25519 could tell.
+                sock.sendto(b"\x40\x00\x00\x01" + os.urandom(130), server.sockname)
+                sock.sendto(PSSSTClient(server_public).pack_request(b"anonymous")[0],
+                            server.sockname)
+                sock.sendto(alice.pack_request(b"a second one")[0], server.sockname)
+                sent += 7
+            await until(lambda: server.stats["received"] == 1 + sent)
+            stats = server.stats
+            for kind in ["too_short", "reply_flag", "unknown_suite", "low_order_point",
+                         "unauthorized"]:
+                assert stats[kind] == 20, (kind, stats)
+            # Random DH parameters and real requests: both would need X25519.
+            assert stats["busy"] == 40 and stats["decrypt_failed"] == 0, stats
+            release.set()
+            sock.close()
+
+    run(main())
+
+
 def test_a_failing_handler_is_logged_gives_no_reply_and_the_server_keeps_serving(caplog):
     server_private, server_public = generate_key_pair()
     calls = []
