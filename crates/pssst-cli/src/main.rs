@@ -359,20 +359,24 @@ fn bench(args: BenchArgs) -> Result<(), String> {
     ))?;
     let failures = if report.failed() > 0 {
         format!(
-            " (of the {} answered; each failure took up to {:.1} s)",
+            " (of the {} answered; the slowest failure took {:.1} s)",
             report.ok,
             report.slowest_failure.as_secs_f64()
         )
     } else {
         String::new()
     };
-    print(&format!(
-        "latency       p50 {}  p99 {}  p99.9 {}  max {}{failures}",
-        load::format_us(report.percentile_us(50.0)),
-        load::format_us(report.percentile_us(99.0)),
-        load::format_us(report.percentile_us(99.9)),
-        load::format_us(report.percentile_us(100.0))
-    ))?;
+    if report.ok == 0 {
+        print("latency       none: no transaction was answered")?;
+    } else {
+        print(&format!(
+            "latency       p50 {}  p99 {}  p99.9 {}  max {}{failures}",
+            load::format_us(report.percentile_us(50.0)),
+            load::format_us(report.percentile_us(99.0)),
+            load::format_us(report.percentile_us(99.9)),
+            load::format_us(report.percentile_us(100.0))
+        ))?;
+    }
     if report.failed() > 0 {
         return Err(format!("bench: {} transactions failed", report.failed()));
     }
