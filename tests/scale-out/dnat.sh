@@ -88,36 +88,10 @@ in_ns nft -f "$HERE/dnat.nft" || die "nft rejected dnat.nft"
 
 declare -A BACKEND_PID=()   # 1..3 -> pid
 backend_addr() { echo "127.0.0.$(($1 + 1)):7777"; }
+BACKEND_LAUNCH=(ip netns exec "$NS")
+source "$HERE/backends.sh"   # start_backend, stop_backend, stats_now, counter
 
-start_backend() {
-  local i=$1 log="$WORK/backend-$1.log"
-  : >"$log"
-  rm -f "$WORK/backend-$i.stats"
-  ip netns exec "$NS" "$PSSST" serve --key "$WORK/server.key" --listen "$(backend_addr "$i")" \
-    --stats-file "$WORK/backend-$i.stats" --stats-interval-ms "$STATS_INTERVAL_MS" >"$log" 2>&1 &
-  BACKEND_PID[$i]=$!
-  local deadline=$((SECONDS + 10))
-  until grep -q 'listening on' "$log"; do
-    kill -0 "${BACKEND_PID[$i]}" 2>/dev/null || die "backend $i exited at start: $(cat "$log")"
-    [ $SECONDS -lt $deadline ] || die "backend $i did not start within 10 s"
-    sleep 0.05
-  done
-}
-
-stop_backend() {
-  local pid="${BACKEND_PID[$1]}"
-  kill -CONT "$pid" 2>/dev/null || true
-  kill -TERM "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  unset "BACKEND_PID[$1]"
-}
-
-# answered I: backend I's answers so far, from its live stats file.
-answered() {
-  local line
-  line="$(cat "$WORK/backend-$1.stats" 2>/dev/null)" || die "backend $1 has no stats file"
-  tr ' ' '\n' <<<"$line" | sed -n 's/^answered=//p'
-}
+answered() { counter "$(stats_now "$1")" answered; }
 
 # The backend that answered most so far: the one with the most clients.
 busiest() {
@@ -144,7 +118,10 @@ p99() { sed -n 's/^latency .* p99 \([0-9.]* [µms]*\)  p99\.9.*/\1/p' "$WORK/$1.
 run() {
   local name=$1 fault=$2 victim="" before="" bench rc i
   for i in 1 2 3; do
-    [ -z "${BACKEND_PID[$i]:-}" ] || stop_backend "$i"
+    if [ -n "${BACKEND_PID[$i]:-}" ]; then
+      kill -CONT "${BACKEND_PID[$i]}"   # should it be the one hung last time
+      stop_backend "$i"
+    fi
     start_backend "$i"
   done
   ip netns exec "$NS" timeout 180 "$PSSST" bench --server "$SERVICE" --server-key "$SERVER_PUBLIC" \
