@@ -7,11 +7,15 @@
 //!
 //! Each command runs in a process group of its own. At the deadline, or as
 //! soon as its output is longer than the reply the server may send, the
-//! whole group is killed, the worker stops reading its pipes, and every
-//! process of the group is reaped: `serve` is the child subreaper of its
-//! commands, so their orphaned children are its own to reap. A command that
-//! leaves its process group (`setsid`) is not followed. Each worker runs
-//! one command at a time, so at most `--workers` run at once.
+//! whole group is killed, its pipes are no longer read, and every process
+//! of the group is reaped: `serve` is the child subreaper of its commands,
+//! so their orphaned children are its own to reap. A command that leaves
+//! its process group (`setsid`) is not followed. Commands run on blocking
+//! threads, not on the workers: a slow one delays no other request, and at
+//! most `--max-in-flight` run at once. Each ending is counted: non-zero
+//! exit `handler_failed`, timeout `handler_timeout`, cannot start
+//! `handler_unreachable`, output too long `amplification` or
+//! `reply_too_large`.
 //!
 //! A command's output may differ between runs, but a retransmitted request
 //! is answered under the same AES-GCM key and nonce, so `serve --exec`
@@ -20,92 +24,103 @@
 use std::io::{self, ErrorKind, Read, Write};
 use std::os::unix::process::CommandExt;
 use std::process::{ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use pssst_udp::{Handler, MAX_DATAGRAM, Request};
+use pssst_udp::{DeferredHandler, HandlerFailure, MAX_DATAGRAM, Request, Responder};
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
 use rustix::process::{
     Pid, Signal, WaitId, WaitIdOptions, kill_process_group, test_kill_process_group, waitid,
 };
+use tokio::runtime::Handle;
+use zeroize::Zeroizing;
 
-/// Runs a shell command per request.
+/// Runs a shell command per request, each on a blocking thread of the
+/// runtime: at most as many at once as the server has requests in flight.
 #[derive(Debug)]
 pub struct ExecHandler {
-    command: String,
+    command: Arc<str>,
     timeout: Duration,
+    runtime: Handle,
+}
+
+/// One command run: what it needs, owned (the worker wipes the request).
+struct Job {
+    command: Arc<str>,
+    timeout: Duration,
+    message: Zeroizing<Vec<u8>>,
+    client_key: String,
+    peer: String,
+    limit: usize,
 }
 
 impl ExecHandler {
     /// Makes this process the reaper of its commands' orphans.
-    pub fn new(command: String, timeout: Duration) -> io::Result<Self> {
+    pub fn new(command: String, timeout: Duration, runtime: Handle) -> io::Result<Self> {
         // The argument is a flag: any pid sets it (`None` would clear it).
         rustix::process::set_child_subreaper(Some(Pid::INIT))?;
-        Ok(ExecHandler { command, timeout })
+        Ok(ExecHandler {
+            command: command.into(),
+            timeout,
+            runtime,
+        })
     }
+}
 
-    fn run(&self, request: &Request<'_>) -> Option<Vec<u8>> {
-        let client = request
-            .client_public_key
-            .map(|k| k.to_string())
-            .unwrap_or_default();
+impl DeferredHandler for ExecHandler {
+    fn handle(&self, request: &Request<'_>, responder: Responder) {
+        let job = Job {
+            command: Arc::clone(&self.command),
+            timeout: self.timeout,
+            message: Zeroizing::new(request.message.to_vec()),
+            client_key: request
+                .client_public_key
+                .map(|k| k.to_string())
+                .unwrap_or_default(),
+            peer: request.peer.to_string(),
+            limit: responder.max_reply_len().min(MAX_DATAGRAM),
+        };
+        self.runtime.spawn_blocking(move || {
+            match job.run() {
+                Ok(output) => responder.reply(&output),
+                Err(failure) => responder.fail(failure),
+            };
+        });
+    }
+}
+
+impl Job {
+    /// The command's output, or why there is none. Output past the limit
+    /// is returned as read so far (just past it): the responder counts it
+    /// as too large.
+    fn run(&self) -> Result<Zeroizing<Vec<u8>>, HandlerFailure> {
         let mut child = Command::new("sh")
             .arg("-c")
-            .arg(&self.command)
-            .env("PSSST_CLIENT_KEY", client)
-            .env("PSSST_PEER", request.peer.to_string())
+            .arg(&*self.command)
+            .env("PSSST_CLIENT_KEY", &self.client_key)
+            .env("PSSST_PEER", &self.peer)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .process_group(0)
             .spawn()
-            .map_err(|e| eprintln!("pssst serve: cannot run the command: {e}"))
-            .ok()?;
+            .map_err(|_| HandlerFailure::Unreachable)?;
         // From here on, whatever happens (a panic too), the group dies and
         // is reaped when `group` goes out of scope.
         let group = ProcessGroup(Pid::from_child(&child));
-        let (stdin, stdout) = (child.stdin.take()?, child.stdout.take()?);
+        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            return Err(HandlerFailure::Unreachable);
+        };
         let deadline = Instant::now() + self.timeout;
-        let limit = request.max_reply_len.min(MAX_DATAGRAM);
-        let outcome = exchange(stdin, stdout, request.message, limit, deadline)
+        let outcome = exchange(stdin, stdout, &self.message, self.limit, deadline)
             .and_then(|output| group.wait_until(deadline).map(|ok| (ok, output)));
         drop(group);
         match outcome {
-            Ok((true, output)) => Some(output),
-            Ok((false, _)) => {
-                eprintln!("pssst serve: command failed: no reply");
-                None
-            }
-            Err(Stop::TimedOut) => {
-                eprintln!(
-                    "pssst serve: command timed out after {:?}: no reply",
-                    self.timeout
-                );
-                None
-            }
-            // Handed over as far as read (just past the limit): the server
-            // drops it and counts why (amplification, or too large).
-            Err(Stop::TooLong(output)) => {
-                eprintln!(
-                    "pssst serve: command output longer than the {limit} bytes this request may get: stopped"
-                );
-                Some(output)
-            }
-            Err(Stop::Io(e)) => {
-                eprintln!("pssst serve: talking to the command: {e}: no reply");
-                None
-            }
-        }
-    }
-}
-
-impl Handler for ExecHandler {
-    fn handle(&self, request: &Request<'_>, reply: &mut Vec<u8>) -> bool {
-        match self.run(request) {
-            Some(output) => {
-                reply.extend_from_slice(&output);
-                true
-            }
-            None => false,
+            Ok((true, output)) => Ok(output),
+            Ok((false, _)) => Err(HandlerFailure::Failed),
+            Err(Stop::TimedOut) => Err(HandlerFailure::TimedOut),
+            Err(Stop::TooLong(output)) => Ok(output),
+            Err(Stop::Io) => Err(HandlerFailure::Failed),
         }
     }
 }
@@ -114,13 +129,14 @@ impl Handler for ExecHandler {
 enum Stop {
     TimedOut,
     /// The output read so far, already longer than the limit.
-    TooLong(Vec<u8>),
-    Io(io::Error),
+    TooLong(Zeroizing<Vec<u8>>),
+    /// A pipe failed.
+    Io,
 }
 
 impl From<io::Error> for Stop {
-    fn from(e: io::Error) -> Stop {
-        Stop::Io(e)
+    fn from(_: io::Error) -> Stop {
+        Stop::Io
     }
 }
 
@@ -133,13 +149,14 @@ fn exchange(
     input: &[u8],
     limit: usize,
     deadline: Instant,
-) -> Result<Vec<u8>, Stop> {
+) -> Result<Zeroizing<Vec<u8>>, Stop> {
     rustix::io::ioctl_fionbio(&stdin, true).map_err(io::Error::from)?;
     rustix::io::ioctl_fionbio(&stdout, true).map_err(io::Error::from)?;
     let mut stdin = Some(stdin);
     let mut written = 0;
-    let mut output = Vec::new();
-    let mut chunk = [0u8; 8192];
+    let mut chunk = Zeroizing::new([0u8; 8192]);
+    // Room for everything that may be read: no reallocation leaves a copy.
+    let mut output = Zeroizing::new(Vec::with_capacity(limit + chunk.len()));
     loop {
         if written == input.len() {
             // End of input: the command sees EOF.
@@ -170,7 +187,7 @@ fn exchange(
             }
         }
         if output_ready {
-            match stdout.read(&mut chunk) {
+            match stdout.read(&mut chunk[..]) {
                 Ok(0) => return Ok(output),
                 Ok(n) => {
                     output.extend_from_slice(&chunk[..n]);
@@ -179,7 +196,7 @@ fn exchange(
                     }
                 }
                 Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {}
-                Err(e) => return Err(Stop::Io(e)),
+                Err(_) => return Err(Stop::Io),
             }
         }
     }

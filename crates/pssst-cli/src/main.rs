@@ -16,6 +16,7 @@ mod args;
 mod compat;
 mod demo;
 mod exec;
+mod forward;
 mod keys;
 mod load;
 mod serve;
@@ -90,13 +91,29 @@ struct ServeArgs {
     #[arg(long, default_value = "5", value_name = "SECONDS",
           value_parser = args::seconds_in(0.001, 3600.0))]
     exec_timeout: Duration,
-    /// Bytes the reply cache may hold (--exec only; suffix K, M or G). When
-    /// full, new requests are dropped (never an entry before its TTL)
+    /// Gateway to an HTTP application: POST each request's message to this
+    /// http:// URL (headers Pssst-Peer, and Pssst-Client-Key for
+    /// authenticated clients); a 2xx response's body is the reply, anything
+    /// else no reply. Connections are pooled and kept alive
+    #[arg(long, value_name = "URL", conflicts_with = "exec")]
+    forward: Option<String>,
+    /// Seconds the backend has to answer one request (no reply after it);
+    /// less than --reply-cache-ttl
+    #[arg(long, default_value = "5", value_name = "SECONDS",
+          value_parser = args::seconds_in(0.001, 3600.0))]
+    forward_timeout: Duration,
+    /// Requests handed to --exec or --forward and not answered yet; past
+    /// it new requests are dropped (counted as busy), never queued
+    #[arg(long, default_value_t = 256, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    max_in_flight: u32,
+    /// Bytes the reply cache may hold (--exec and --forward; suffix K, M or
+    /// G). When full, new requests are dropped (never an entry before its TTL)
     #[arg(long, default_value = "64M", value_name = "BYTES",
           value_parser = args::bytes_in(4096, 1 << 40))]
     reply_cache_bytes: usize,
-    /// Seconds a remembered reply is kept (--exec only); at least the
-    /// default client's whole retry window
+    /// Seconds a remembered reply is kept (--exec and --forward); at least
+    /// the default client's whole retry window
     #[arg(long, default_value = "60", value_name = "SECONDS",
           value_parser = args::seconds_in(pssst_udp::ClientConfig::default().give_up_after().as_secs_f64(), 86_400.0))]
     reply_cache_ttl: Duration,

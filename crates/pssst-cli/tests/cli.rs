@@ -175,8 +175,11 @@ fn exec_command_failure_means_no_reply() {
     assert!(stderr.contains("no reply after 2 attempts"), "{stderr}");
     let (ok, rest) = server.terminate();
     assert!(ok);
-    // The retransmission got the remembered "no reply" without a second run.
-    assert!(rest.contains("no_reply=2"), "{rest}");
+    // The retransmission got the remembered "no reply" without a second
+    // run (or, on a slow machine, came while the command still ran).
+    let failed = rest.contains("handler_failed=2")
+        || (rest.contains("handler_failed=1") && rest.contains("in_progress=1"));
+    assert!(failed, "{rest}");
 }
 
 #[test]

@@ -8,9 +8,14 @@
 //!   what is cheap to recognise as junk: too short, REPLY flag set, unknown
 //!   cipher suite, a DH parameter of small order. No reply may be larger
 //!   than its request (anti-amplification, configurable). An optional reply
-//!   cache gives copies of a request the same bytes; it fails closed. An optional allowlist of client keys makes a closed
+//!   cache ([`ReplyCache`]) gives copies of a request the same bytes; it
+//!   fails closed. An optional allowlist of client keys makes a closed
 //!   service. Every datagram is counted, by outcome and drop reason
 //!   ([`Stats`]). No per-client state anywhere.
+//! - Handlers: a blocking [`Handler`] answers on the worker; a
+//!   [`DeferredHandler`] answers later through a [`Responder`], from any
+//!   thread or runtime, with many requests in flight (bounded by
+//!   [`ServerConfig::max_in_flight`]) and none waiting for another.
 //! - [`UdpClient`]: blocking; sends a request and retransmits the same
 //!   packet until the reply arrives, ignoring anything that is not the
 //!   reply (forged, stale, for another request).
@@ -59,9 +64,13 @@ mod stats;
 
 #[cfg(feature = "tokio")]
 pub use async_client::AsyncUdpClient;
+pub use cache::{ENTRY_OVERHEAD, Lookup, ReplyCache, Reservation, Verdict};
 pub use client::{ClientConfig, ClientError, Transaction, UdpClient};
-pub use server::{Echo, Handler, Request, ServerConfig, UdpServer};
-pub use stats::{Counter, Stats};
+pub use server::{
+    DeferredHandler, Echo, Handler, HandlerFailure, Request, Responder, ServerConfig, ServerKeys,
+    UdpServer,
+};
+pub use stats::{Counter, HANDLER_DURATION_BOUNDS, HandlerDurations, Stats};
 
 /// Largest UDP payload over IPv4 (65,535 - 8 - 20): the largest request or
 /// reply either side sends.

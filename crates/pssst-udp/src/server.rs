@@ -5,20 +5,26 @@
 use std::collections::HashSet;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
 
-use pssst_core::{DH_PARAM_LEN, PrivateKey, PublicKey, Server};
+use pssst_core::{DH_PARAM_LEN, PublicKey};
 
 use crate::cache::ReplyCache;
-use crate::stats::{Stats, WorkerStats};
+use crate::stats::{HandlerDurations, HandlerTimer, Stats, WorkerStats};
 
 mod config;
+mod keys;
+mod responder;
 mod sockets;
 mod worker;
 
 pub use config::ServerConfig;
+use keys::KeySet;
+pub use keys::ServerKeys;
+pub use responder::{DeferredHandler, HandlerFailure, Responder};
 
 /// One request, as a [`Handler`] sees it.
 #[derive(Debug)]
@@ -39,7 +45,9 @@ pub struct Request<'a> {
     pub max_reply_len: usize,
 }
 
-/// The application: turns a request into a reply.
+/// The application: turns a request into a reply, on the worker thread
+/// (the worker takes its next datagram when it returns). For handlers that
+/// wait on something, see [`DeferredHandler`].
 ///
 /// `reply` is empty on entry; write the reply into it and return `true` to
 /// send it, or return `false` to send nothing. Called concurrently from
@@ -79,21 +87,41 @@ impl Handler for Echo {
 #[derive(Debug)]
 pub struct UdpServer {
     local_addr: SocketAddr,
-    public_key: PublicKey,
+    keys: Arc<Keys>,
     shutdown: Arc<AtomicBool>,
     workers: Vec<JoinHandle<()>>,
     stats: Arc<[WorkerStats]>,
+    in_flight: Arc<AtomicUsize>,
+    drain_timeout: Duration,
+    handler_timer: Arc<HandlerTimer>,
 }
 
-/// What every worker shares (read-only).
+/// The current keys and allowlist, replaced whole by [`UdpServer::reload`].
+struct Keys(RwLock<Arc<KeySet>>);
+
+impl Keys {
+    fn current(&self) -> Arc<KeySet> {
+        Arc::clone(&self.0.read().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keys")
+    }
+}
+
+/// What every worker shares (read-only, but for counters).
 struct Shared<H> {
-    server: Server,
+    keys: Arc<Keys>,
     handler: H,
     allow_amplification: bool,
-    authorized_clients: Option<HashSet<PublicKey>>,
     reply_cache: Option<ReplyCache>,
     shutdown: Arc<AtomicBool>,
     stats: Arc<[WorkerStats]>,
+    in_flight: Arc<AtomicUsize>,
+    max_in_flight: usize,
+    handler_timer: Arc<HandlerTimer>,
 }
 
 impl UdpServer {
@@ -104,21 +132,23 @@ impl UdpServer {
     /// cache TTL shorter than the default client's retries.
     pub fn bind<H: Handler>(
         addr: SocketAddr,
-        key: PrivateKey,
+        keys: impl Into<ServerKeys>,
+        config: ServerConfig,
+        handler: H,
+    ) -> io::Result<UdpServer> {
+        UdpServer::bind_deferred(addr, keys, config, responder::Blocking(handler))
+    }
+
+    /// Like [`bind`](Self::bind), for a handler that answers later: many
+    /// requests in flight at once, none waiting for another.
+    pub fn bind_deferred<H: DeferredHandler>(
+        addr: SocketAddr,
+        keys: impl Into<ServerKeys>,
         config: ServerConfig,
         handler: H,
     ) -> io::Result<UdpServer> {
         let reply_cache = match config.reply_cache {
-            Some((_, ttl)) if ttl < ReplyCache::min_ttl() => {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!(
-                        "reply cache TTL {ttl:?} is shorter than a default client's retries ({:?})",
-                        ReplyCache::min_ttl()
-                    ),
-                ));
-            }
-            Some((budget, ttl)) => Some(ReplyCache::new(budget, ttl)),
+            Some((budget, ttl)) => Some(ReplyCache::new(budget, ttl)?),
             None => None,
         };
         let workers = match config.workers {
@@ -129,23 +159,27 @@ impl UdpServer {
         let local_addr = sockets[0].local_addr()?;
         let shutdown = Arc::new(AtomicBool::new(false));
         let stats: Arc<[WorkerStats]> = (0..workers).map(|_| WorkerStats::default()).collect();
-        let server = Server::new(key);
-        let public_key = server.public_key();
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let handler_timer = Arc::new(HandlerTimer::default());
+        let key_set = KeySet::new(keys.into(), config.authorized_clients, None);
+        let keys = Arc::new(Keys(RwLock::new(Arc::new(key_set))));
         let shared = Arc::new(Shared {
-            server,
+            keys: Arc::clone(&keys),
             handler,
             allow_amplification: config.allow_amplification,
-            authorized_clients: config.authorized_clients,
             reply_cache,
             shutdown: Arc::clone(&shutdown),
             stats: Arc::clone(&stats),
+            in_flight: Arc::clone(&in_flight),
+            max_in_flight: config.max_in_flight.max(1),
+            handler_timer: Arc::clone(&handler_timer),
         });
         let mut handles = Vec::with_capacity(workers);
         for (index, socket) in sockets.into_iter().enumerate() {
             let shared = Arc::clone(&shared);
             let spawned = thread::Builder::new()
                 .name(format!("pssst-udp-{index}"))
-                .spawn(move || worker::worker(&shared, &socket, index));
+                .spawn(move || worker::worker(&shared, Arc::new(socket), index));
             match spawned {
                 Ok(handle) => handles.push(handle),
                 Err(e) => {
@@ -159,10 +193,13 @@ impl UdpServer {
         }
         Ok(UdpServer {
             local_addr,
-            public_key,
+            keys,
             shutdown,
             workers: handles,
             stats,
+            in_flight,
+            drain_timeout: config.drain_timeout,
+            handler_timer,
         })
     }
 
@@ -171,9 +208,28 @@ impl UdpServer {
         self.local_addr
     }
 
-    /// The public key clients must encrypt to.
+    /// The public key clients must encrypt to (the first of its keys).
     pub fn public_key(&self) -> PublicKey {
-        self.public_key
+        self.keys.current().primary()
+    }
+
+    /// Each public key the server answers to, in the order tried, with the
+    /// replies sent under it so far (a key kept across reloads keeps its count).
+    pub fn replies_by_key(&self) -> Vec<(PublicKey, u64)> {
+        self.keys.current().answered()
+    }
+
+    /// Replaces the keys and the allowlist (`None`: an open service) at
+    /// once, while the workers keep serving: each request is handled
+    /// entirely under the old or entirely under the new set.
+    pub fn reload(&self, keys: ServerKeys, authorized_clients: Option<HashSet<PublicKey>>) {
+        let mut current = self.keys.0.write().unwrap_or_else(PoisonError::into_inner);
+        *current = Arc::new(KeySet::new(keys, authorized_clients, Some(&current)));
+    }
+
+    /// How long handlers took so far.
+    pub fn handler_durations(&self) -> HandlerDurations {
+        self.handler_timer.snapshot()
     }
 
     /// Number of worker threads (and sockets).
@@ -181,13 +237,20 @@ impl UdpServer {
         self.stats.len()
     }
 
+    /// Requests handed to the handler and not answered yet.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Acquire)
+    }
+
     /// The counters so far, summed over the workers.
     pub fn stats(&self) -> Stats {
         Stats::sum(self.stats.iter())
     }
 
-    /// Stops the workers, waits for them (at most about one poll interval
-    /// plus the request in hand) and returns the final counters.
+    /// Stops taking datagrams, waits for the workers (about one poll
+    /// interval plus the request in hand), then for the requests in flight
+    /// to be answered (at most [`ServerConfig::drain_timeout`]), and
+    /// returns the counters.
     pub fn shutdown(mut self) -> Stats {
         self.stop();
         self.stats()
@@ -197,6 +260,10 @@ impl UdpServer {
         self.shutdown.store(true, Ordering::Relaxed);
         for handle in self.workers.drain(..) {
             let _ = handle.join();
+        }
+        let give_up = Instant::now() + self.drain_timeout;
+        while self.in_flight() > 0 && Instant::now() < give_up {
+            thread::sleep(Duration::from_millis(5));
         }
     }
 }

@@ -5,7 +5,8 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Every counter a server keeps. Each received datagram ends in exactly one
-/// of `Answered`, `NoReply`, `SendFailed` or a `Dropped*` reason.
+/// of `Answered`, `SendFailed`, an [`UNANSWERED`](Counter::UNANSWERED)
+/// reason or a [`DROPS`](Counter::DROPS) reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(usize)]
 pub enum Counter {
@@ -15,6 +16,14 @@ pub enum Counter {
     Answered,
     /// Requests the handler chose not to answer.
     NoReply,
+    /// Requests the handler could not answer: it failed (an HTTP error
+    /// status, a command's non-zero exit).
+    HandlerFailed,
+    /// Requests the handler did not answer in time.
+    HandlerTimedOut,
+    /// Requests the handler could not pass on (backend down, command not
+    /// started).
+    HandlerUnreachable,
     /// Replies the socket failed to send.
     SendFailed,
     /// Shorter than the smallest request of its kind.
@@ -37,14 +46,22 @@ pub enum Counter {
     DroppedReplyTooLarge,
     /// A new request while the reply cache was full (it fails closed).
     DroppedCacheFull,
+    /// A new request while the most requests were in flight.
+    DroppedBusy,
+    /// A copy of a request whose handler was still running (the reply goes
+    /// to the first copy's source; later retries get it from the cache).
+    DroppedInProgress,
 }
 
 impl Counter {
     /// Every counter, in display order.
-    pub const ALL: [Counter; 14] = [
+    pub const ALL: [Counter; 19] = [
         Counter::Received,
         Counter::Answered,
         Counter::NoReply,
+        Counter::HandlerFailed,
+        Counter::HandlerTimedOut,
+        Counter::HandlerUnreachable,
         Counter::SendFailed,
         Counter::DroppedShort,
         Counter::DroppedReplyFlag,
@@ -56,10 +73,20 @@ impl Counter {
         Counter::DroppedAmplification,
         Counter::DroppedReplyTooLarge,
         Counter::DroppedCacheFull,
+        Counter::DroppedBusy,
+        Counter::DroppedInProgress,
+    ];
+
+    /// The handler's reasons for not answering.
+    pub const UNANSWERED: [Counter; 4] = [
+        Counter::NoReply,
+        Counter::HandlerFailed,
+        Counter::HandlerTimedOut,
+        Counter::HandlerUnreachable,
     ];
 
     /// The drop reasons only.
-    pub const DROPS: [Counter; 10] = [
+    pub const DROPS: [Counter; 12] = [
         Counter::DroppedShort,
         Counter::DroppedReplyFlag,
         Counter::DroppedUnknownSuite,
@@ -70,6 +97,8 @@ impl Counter {
         Counter::DroppedAmplification,
         Counter::DroppedReplyTooLarge,
         Counter::DroppedCacheFull,
+        Counter::DroppedBusy,
+        Counter::DroppedInProgress,
     ];
 
     /// A short snake_case name, as printed in summaries.
@@ -78,6 +107,9 @@ impl Counter {
             Counter::Received => "received",
             Counter::Answered => "answered",
             Counter::NoReply => "no_reply",
+            Counter::HandlerFailed => "handler_failed",
+            Counter::HandlerTimedOut => "handler_timeout",
+            Counter::HandlerUnreachable => "handler_unreachable",
             Counter::SendFailed => "send_failed",
             Counter::DroppedShort => "too_short",
             Counter::DroppedReplyFlag => "reply_flag",
@@ -89,6 +121,8 @@ impl Counter {
             Counter::DroppedAmplification => "amplification",
             Counter::DroppedReplyTooLarge => "reply_too_large",
             Counter::DroppedCacheFull => "cache_full",
+            Counter::DroppedBusy => "busy",
+            Counter::DroppedInProgress => "in_progress",
         }
     }
 }
@@ -150,10 +184,8 @@ impl Stats {
     /// Datagrams whose processing has finished (answered, not answered,
     /// failed to send, or dropped): equals `received()` once the server is idle.
     pub fn settled(&self) -> u64 {
-        self.answered()
-            + self.get(Counter::NoReply)
-            + self.get(Counter::SendFailed)
-            + self.dropped()
+        let unanswered: u64 = Counter::UNANSWERED.iter().map(|&c| self.get(c)).sum();
+        self.answered() + unanswered + self.get(Counter::SendFailed) + self.dropped()
     }
 
     /// Counter-wise difference `self - earlier`.
@@ -193,4 +225,59 @@ impl fmt::Display for Stats {
         }
         Ok(())
     }
+}
+
+/// Upper bounds (seconds) of the handler duration buckets: sub-millisecond
+/// for in-process handlers up to the longest timeouts.
+pub const HANDLER_DURATION_BOUNDS: [f64; 14] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0, 30.0,
+];
+
+/// How long handlers took, from `handle` to the answer (or to giving up).
+#[derive(Debug, Default)]
+pub(crate) struct HandlerTimer {
+    /// One count per bound, plus the overflow bucket.
+    buckets: [AtomicU64; HANDLER_DURATION_BOUNDS.len() + 1],
+    sum_nanos: AtomicU64,
+}
+
+impl HandlerTimer {
+    pub(crate) fn record(&self, took: std::time::Duration) {
+        let seconds = took.as_secs_f64();
+        let bucket = HANDLER_DURATION_BOUNDS
+            .iter()
+            .position(|&bound| seconds <= bound)
+            .unwrap_or(HANDLER_DURATION_BOUNDS.len());
+        self.buckets[bucket].fetch_add(1, Ordering::Relaxed);
+        let nanos = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+        self.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self) -> HandlerDurations {
+        let mut cumulative = 0;
+        let mut buckets = [0; HANDLER_DURATION_BOUNDS.len()];
+        for (slot, count) in buckets.iter_mut().zip(&self.buckets) {
+            cumulative += count.load(Ordering::Relaxed);
+            *slot = cumulative;
+        }
+        let count =
+            cumulative + self.buckets[HANDLER_DURATION_BOUNDS.len()].load(Ordering::Relaxed);
+        HandlerDurations {
+            buckets,
+            count,
+            sum_seconds: self.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9,
+        }
+    }
+}
+
+/// A snapshot of the handler durations, Prometheus-style: cumulative
+/// counts per upper bound ([`HANDLER_DURATION_BOUNDS`]), total count and sum.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HandlerDurations {
+    /// Requests whose handler took at most each bound, in bound order.
+    pub buckets: [u64; HANDLER_DURATION_BOUNDS.len()],
+    /// Requests timed.
+    pub count: u64,
+    /// Their total duration, in seconds.
+    pub sum_seconds: f64,
 }

@@ -16,6 +16,8 @@ pub struct ServerConfig {
     pub(super) reuse_port: bool,
     pub(super) recv_buffer_bytes: usize,
     pub(super) shutdown_poll: Duration,
+    pub(super) max_in_flight: usize,
+    pub(super) drain_timeout: Duration,
 }
 
 impl Default for ServerConfig {
@@ -28,6 +30,8 @@ impl Default for ServerConfig {
             reuse_port: false,
             recv_buffer_bytes: 4 << 20,
             shutdown_poll: Duration::from_millis(50),
+            max_in_flight: 256,
+            drain_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -85,6 +89,23 @@ impl ServerConfig {
     /// `SO_RCVBUF` asked for each socket (the kernel may cap it); default 4 MiB.
     pub fn recv_buffer_bytes(mut self, bytes: usize) -> ServerConfig {
         self.recv_buffer_bytes = bytes;
+        self
+    }
+
+    /// The most requests handed to the handler and not answered yet; past
+    /// it new requests are dropped ([`Counter::DroppedBusy`](crate::Counter)),
+    /// before any X25519 work when possible, never queued. Default 256. A
+    /// blocking [`Handler`](crate::Handler) never has more in flight than
+    /// there are workers.
+    pub fn max_in_flight(mut self, requests: usize) -> ServerConfig {
+        self.max_in_flight = requests;
+        self
+    }
+
+    /// How long [`UdpServer::shutdown`](crate::UdpServer::shutdown) waits for
+    /// the requests in flight to be answered; default 5 s.
+    pub fn drain_timeout(mut self, timeout: Duration) -> ServerConfig {
+        self.drain_timeout = timeout;
         self
     }
 

@@ -4,23 +4,32 @@
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use pssst_core::{Error, PACKET_OVERHEAD, Server};
+use pssst_core::{DH_PARAM_LEN, Error, HEADER_LEN, PACKET_OVERHEAD, Server};
 use zeroize::Zeroize;
 
-use super::{Handler, Request, Shared};
+use super::keys::KeyEntry;
+use super::responder::{InFlightSlot, Origin, Responder};
+use super::{DeferredHandler, Request, Shared};
 use crate::MAX_DATAGRAM;
 use crate::cache::{Lookup, Verdict};
 use crate::stats::Counter;
 
-/// One worker: receive, filter, decrypt, handle, encrypt, send. Allocates
-/// nothing per packet (the handler may).
-pub(super) fn worker<H: Handler>(shared: &Shared<H>, socket: &UdpSocket, index: usize) {
+/// One worker: receive, filter, decrypt, hand over. Allocates nothing per
+/// packet for a blocking handler (the handler may).
+pub(super) fn worker<H: DeferredHandler>(shared: &Shared<H>, socket: Arc<UdpSocket>, index: usize) {
     let stats = &shared.stats[index];
+    let origin = Origin {
+        socket: &socket,
+        stats: &shared.stats,
+        worker: index,
+        handler_timer: &shared.handler_timer,
+    };
     let mut packet = vec![0u8; 1 << 16];
-    let mut out = vec![0u8; 1 << 16];
-    let mut reply = Vec::with_capacity(1 << 16);
+    // The ciphertext, kept while a request is tried against several keys.
+    let mut spare = Vec::with_capacity(1 << 16);
     while !shared.shutdown.load(Ordering::Relaxed) {
         let (len, peer) = match socket.recv_from(&mut packet) {
             Ok(received) => received,
@@ -30,12 +39,12 @@ pub(super) fn worker<H: Handler>(shared: &Shared<H>, socket: &UdpSocket, index: 
             Err(_) => continue,
         };
         stats.bump(Counter::Received);
-        let outcome = serve_one(shared, &mut packet[..len], peer, &mut reply, &mut out);
-        // The buffers held the plaintexts (the client's proof C || e too).
+        let outcome = serve_one(shared, &origin, &mut packet[..len], &mut spare, peer);
+        // The buffer held the plaintext (the client's proof C || e too).
         packet[..len].zeroize();
-        reply.as_mut_slice().zeroize();
         let counter = match outcome {
-            Outcome::Send(reply_len) => match socket.send_to(&out[..reply_len], peer) {
+            Outcome::Handed => continue,
+            Outcome::Resend(reply) => match socket.send_to(&reply, peer) {
                 Ok(_) => Counter::Answered,
                 Err(_) => Counter::SendFailed,
             },
@@ -53,19 +62,23 @@ fn is_transient(e: &io::Error) -> bool {
 }
 
 enum Outcome {
-    /// Send `out[..len]` back.
-    Send(usize),
+    /// The handler has the request; its responder counts how it ends.
+    Handed,
+    /// A copy of a request answered before: send the remembered reply.
+    Resend(Box<[u8]>),
     /// Nothing to send; count this.
     Done(Counter),
 }
 
-fn serve_one<H: Handler>(
+fn serve_one<H: DeferredHandler>(
     shared: &Shared<H>,
+    origin: &Origin<'_>,
     packet: &mut [u8],
+    spare: &mut Vec<u8>,
     peer: SocketAddr,
-    reply: &mut Vec<u8>,
-    out: &mut [u8],
 ) -> Outcome {
+    // One key set for the whole request, even if a reload happens meanwhile.
+    let keys = shared.keys.current();
     // Junk is dropped before any X25519, by pssst-core's own checks.
     let header = match Server::precheck(packet) {
         Ok(header) => header,
@@ -75,19 +88,26 @@ fn serve_one<H: Handler>(
         Err(_) => return Outcome::Done(Counter::DroppedShort),
     };
     // A closed service answers only authenticated clients.
-    if shared.authorized_clients.is_some() && !header.is_client_auth() {
+    if keys.authorized_clients.is_some() && !header.is_client_auth() {
         return Outcome::Done(Counter::DroppedUnauthorized);
+    }
+    // Overloaded: no X25519 for a request that could only be dropped (a
+    // copy of one already answered costs no handler work, so it may pass).
+    if shared.in_flight.load(Ordering::Acquire) >= shared.max_in_flight
+        && !is_answered_copy(shared, packet)
+    {
+        return Outcome::Done(Counter::DroppedBusy);
     }
     let request_len = packet.len();
 
-    let request = match shared.server.unpack_request_in_place(packet) {
+    let request = match keys.decrypt(packet, spare) {
         Ok(request) => request,
         Err(Error::LowOrderPoint) => return Outcome::Done(Counter::DroppedLowOrder),
         Err(Error::ClientAuthFailed) => return Outcome::Done(Counter::DroppedClientAuthFailed),
         Err(Error::Truncated) => return Outcome::Done(Counter::DroppedShort),
         Err(_) => return Outcome::Done(Counter::DroppedDecryptFailed),
     };
-    if let Some(allowed) = &shared.authorized_clients {
+    if let Some(allowed) = &keys.authorized_clients {
         let known = request
             .client_public_key
             .is_some_and(|key| allowed.contains(&key));
@@ -104,71 +124,80 @@ fn serve_one<H: Handler>(
         request_len.min(MAX_DATAGRAM)
     };
     let request_id = request.reply_handler.request_id();
+    // A copy of a known request gets what the first one got.
+    if let Some(cache) = &shared.reply_cache
+        && let Some(known) = cache.peek(&request_id)
+    {
+        return remembered(known, max_packet, request.key);
+    }
+    let Some(slot) = InFlightSlot::try_take(&shared.in_flight, shared.max_in_flight) else {
+        return Outcome::Done(Counter::DroppedBusy);
+    };
+    let reservation = match &shared.reply_cache {
+        None => None,
+        Some(cache) => match cache.lookup(&request_id, max_packet) {
+            Lookup::New(reservation) => Some(reservation),
+            // Another worker took it between the peek and now.
+            known => return remembered(known, max_packet, request.key),
+        },
+    };
     let incoming = Request {
-        message: request.message,
+        message: &packet[request.message],
         client_public_key: request.client_public_key,
         peer,
         request_id,
         max_reply_len: max_packet - PACKET_OVERHEAD,
     };
-    let reply_handler = request.reply_handler;
-    let Some(cache) = &shared.reply_cache else {
-        return answer(shared, &incoming, reply_handler, max_packet, reply, out);
-    };
-    let verdict = match cache.lookup(&request_id, max_packet) {
-        Lookup::Full => return Outcome::Done(Counter::DroppedCacheFull),
-        // A copy: what the first one got (waiting if it is still running).
-        Lookup::Known(cell) => cell.wait().clone(),
-        Lookup::New(cell) => {
-            let verdict = match answer(shared, &incoming, reply_handler, max_packet, reply, out) {
-                Outcome::Send(len) => Verdict::Reply(out[..len].into()),
-                Outcome::Done(counter) => Verdict::Dropped(counter),
-            };
-            cache.settle(&request_id, &cell, verdict)
-        }
-    };
-    match verdict {
+    let responder = Responder::new(
+        origin,
+        request.reply_handler,
+        peer,
+        max_packet,
+        reservation,
+        slot,
+        Arc::clone(&request.key.answered),
+    );
+    // A panicking handler costs one request (its responder, dropped on the
+    // way out, counts it), not the worker.
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        shared.handler.handle(&incoming, responder);
+    }));
+    Outcome::Handed
+}
+
+/// What a copy of a request gets from the reply cache (a reply is counted
+/// under the key that opened the copy).
+fn remembered(lookup: Lookup, max_packet: usize, key: &KeyEntry) -> Outcome {
+    match lookup {
         // Copies of one request have its length, but a client that reuses
         // an ephemeral can send a short request with the DH parameter of a
         // long one: the remembered reply must still fit this request.
-        Verdict::Reply(packet) if packet.len() > max_packet => {
+        Lookup::Known(Verdict::Reply(packet)) if packet.len() > max_packet => {
             Outcome::Done(Counter::DroppedAmplification)
         }
-        Verdict::Reply(packet) => {
-            out[..packet.len()].copy_from_slice(&packet);
-            Outcome::Send(packet.len())
+        Lookup::Known(Verdict::Reply(packet)) => {
+            key.answered.fetch_add(1, Ordering::Relaxed);
+            Outcome::Resend(packet)
         }
-        Verdict::Dropped(counter) => Outcome::Done(counter),
+        Lookup::Known(Verdict::Dropped(counter)) => Outcome::Done(counter),
+        Lookup::InProgress => Outcome::Done(Counter::DroppedInProgress),
+        Lookup::Full => Outcome::Done(Counter::DroppedCacheFull),
+        // Not produced by `peek`, and `lookup`'s `New` is taken above.
+        Lookup::New(_) => Outcome::Done(Counter::DroppedBusy),
     }
 }
 
-/// Runs the handler and seals its reply into `out`, if the reply may be
-/// sent: at most `max_packet` bytes.
-fn answer<H: Handler>(
-    shared: &Shared<H>,
-    request: &Request<'_>,
-    reply_handler: pssst_core::ServerReplyHandler,
-    max_packet: usize,
-    reply: &mut Vec<u8>,
-    out: &mut [u8],
-) -> Outcome {
-    reply.clear();
-    let answer = catch_unwind(AssertUnwindSafe(|| shared.handler.handle(request, reply)));
-    // A panicking handler costs one request, not the worker.
-    if !matches!(answer, Ok(true)) {
-        return Outcome::Done(Counter::NoReply);
-    }
-    let Ok(reply_len) = pssst_core::Client::reply_len(reply.len()) else {
-        return Outcome::Done(Counter::DroppedReplyTooLarge);
+/// True when the packet's DH parameter names a request the reply cache
+/// has answered (checked again, after decryption, before it is used).
+fn is_answered_copy<H>(shared: &Shared<H>, packet: &[u8]) -> bool {
+    let Some(cache) = &shared.reply_cache else {
+        return false;
     };
-    if reply_len > MAX_DATAGRAM {
-        return Outcome::Done(Counter::DroppedReplyTooLarge);
-    }
-    if reply_len > max_packet {
-        return Outcome::Done(Counter::DroppedAmplification);
-    }
-    match reply_handler.pack_reply_into(reply, out) {
-        Ok(len) => Outcome::Send(len),
-        Err(_) => Outcome::Done(Counter::DroppedReplyTooLarge),
-    }
+    let Some(id) = packet
+        .get(HEADER_LEN..HEADER_LEN + DH_PARAM_LEN)
+        .and_then(|id| <[u8; DH_PARAM_LEN]>::try_from(id).ok())
+    else {
+        return false;
+    };
+    matches!(cache.peek(&id), Some(Lookup::Known(_)))
 }

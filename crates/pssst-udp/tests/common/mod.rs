@@ -1,6 +1,8 @@
 //! Helpers shared by the blocking and async client tests: configurations, a
 //! server on loopback, and a hand-driven fake server that plays scripted
-//! scenarios (retransmissions, junk before the genuine reply).
+//! scenarios (retransmissions, junk before the genuine reply). Each test
+//! file uses a part of it.
+#![allow(dead_code)]
 
 use std::net::{SocketAddr, UdpSocket};
 use std::thread::JoinHandle;

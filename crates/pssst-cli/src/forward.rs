@@ -1,0 +1,161 @@
+//! `pssst serve --forward URL`: a gateway to an HTTP application.
+//!
+//! Each decrypted request becomes `POST URL` with the message as its body
+//! (`Content-Type: application/octet-stream`), `Pssst-Peer: ip:port` (the
+//! unauthenticated source address) and, for client-authenticated requests
+//! only, `Pssst-Client-Key: <64 lowercase hex>`. The message is only ever
+//! the body, so it cannot set or change a header. A 2xx response's body is
+//! the reply. Anything else gives no reply, counted by reason: another
+//! status (`handler_failed`), no answer within the timeout
+//! (`handler_timeout`), a connection refused or reset (`handler_unreachable`),
+//! a body longer than the reply may be (`amplification` or
+//! `reply_too_large`, read no further than that).
+//!
+//! Requests run on a tokio runtime, many at once; connections to the
+//! backend are kept alive and pooled by hyper's client.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::{Method, Uri};
+use hyper_util::client::legacy::Client as HttpClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use pssst_udp::{DeferredHandler, HandlerFailure, Request, Responder};
+use tokio::runtime::Handle;
+
+/// Header carrying the client's authenticated public key.
+pub const CLIENT_KEY_HEADER: &str = "pssst-client-key";
+/// Header carrying the request's (unauthenticated) source address.
+pub const PEER_HEADER: &str = "pssst-peer";
+
+/// Forwards every request to one HTTP URL.
+#[derive(Debug)]
+pub struct ForwardHandler {
+    client: HttpClient<HttpConnector, Full<Bytes>>,
+    url: Uri,
+    timeout: Duration,
+    runtime: Handle,
+}
+
+impl ForwardHandler {
+    /// A gateway to `url` (`http://HOST:PORT/PATH`), each exchange bounded
+    /// by `timeout`, run on `runtime`.
+    pub fn new(url: &str, timeout: Duration, runtime: Handle) -> Result<ForwardHandler, String> {
+        let url = parse_url(url)?;
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        connector.set_connect_timeout(Some(timeout));
+        let client = HttpClient::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build(connector);
+        Ok(ForwardHandler {
+            client,
+            url,
+            timeout,
+            runtime,
+        })
+    }
+}
+
+fn parse_url(url: &str) -> Result<Uri, String> {
+    let parsed: Uri = url
+        .parse()
+        .map_err(|e| format!("--forward {url:?}: not a URL: {e}"))?;
+    match parsed.scheme_str() {
+        Some("http") => {}
+        Some("https") => {
+            return Err(format!(
+                "--forward {url:?}: https:// backends are not supported; forward to a local http:// backend or a TLS proxy"
+            ));
+        }
+        _ => return Err(format!("--forward {url:?}: must start with http://")),
+    }
+    if parsed.host().is_none_or(str::is_empty) {
+        return Err(format!("--forward {url:?}: no host"));
+    }
+    Ok(parsed)
+}
+
+impl DeferredHandler for ForwardHandler {
+    fn handle(&self, request: &Request<'_>, responder: Responder) {
+        let mut post = hyper::Request::builder()
+            .method(Method::POST)
+            .uri(self.url.clone())
+            .header(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            )
+            .header(PEER_HEADER, request.peer.to_string());
+        if let Some(key) = request.client_public_key {
+            post = post.header(CLIENT_KEY_HEADER, key.to_string());
+        }
+        let Ok(post) = post.body(Full::new(Bytes::copy_from_slice(request.message))) else {
+            responder.fail(HandlerFailure::Failed);
+            return;
+        };
+        let client = self.client.clone();
+        let timeout = self.timeout;
+        self.runtime.spawn(async move {
+            let limit = responder.max_reply_len();
+            match tokio::time::timeout(timeout, exchange(&client, post, limit)).await {
+                Ok(Ok(body)) => responder.reply(&body),
+                Ok(Err(failure)) => responder.fail(failure),
+                Err(_) => responder.fail(HandlerFailure::TimedOut),
+            };
+        });
+    }
+}
+
+/// Sends the request and reads a 2xx body, stopping as soon as it is
+/// longer than `limit` (the responder then counts it as too large).
+async fn exchange(
+    client: &HttpClient<HttpConnector, Full<Bytes>>,
+    post: hyper::Request<Full<Bytes>>,
+    limit: usize,
+) -> Result<Vec<u8>, HandlerFailure> {
+    let response = client.request(post).await.map_err(|e| {
+        if e.is_connect() {
+            HandlerFailure::Unreachable
+        } else {
+            HandlerFailure::Failed
+        }
+    })?;
+    if !response.status().is_success() {
+        return Err(HandlerFailure::Failed);
+    }
+    let mut body = response.into_body();
+    let mut reply = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| HandlerFailure::Failed)?;
+        if let Ok(data) = frame.into_data() {
+            reply.extend_from_slice(&data);
+            if reply.len() > limit {
+                break;
+            }
+        }
+    }
+    Ok(reply)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_url;
+
+    #[test]
+    fn only_plain_http_urls_with_a_host_are_taken() {
+        assert!(parse_url("http://127.0.0.1:8080/app").is_ok());
+        assert!(parse_url("http://localhost:8080").is_ok());
+        for bad in [
+            "https://example.com/",
+            "ftp://x/",
+            "127.0.0.1:80",
+            "http://",
+            "",
+        ] {
+            assert!(parse_url(bad).is_err(), "{bad}");
+        }
+    }
+}

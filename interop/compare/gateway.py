@@ -1,0 +1,167 @@
+"""The handler benchmark: `pssst serve --forward` in front of a minimal Rust
+HTTP backend against the echo server, and `pssst serve --exec` with slow
+requests in flight against the same command with fast requests only; each
+pair measured side by side in interleaved rounds, driven by `pssst bench`.
+
+    python3 interop/compare/gateway.py [--rounds 3] [--seconds 5]
+
+Builds what it needs (release `pssst`, the `http-echo` backend of the
+pssst-compare crate), prints one table with throughput, p50 and p99
+latency, and the ratios against their goals (gateway >= 50% of echo; fast
+requests beside slow ones >= 80% of fast-only). Asserts no timing: it is a
+measurement, not a test. Any failed transaction, or a leg that cannot run,
+stops it with FATAL."""
+
+import argparse
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from config import ROOT, TARGET  # noqa: E402
+from shell import die, log, run  # noqa: E402
+
+RELEASE = os.path.join(TARGET, "release")
+PSSST = os.path.join(RELEASE, "pssst")
+HTTP_ECHO = os.path.join(RELEASE, "http-echo")
+# Slow for client-authenticated requests (the slow load), fast otherwise;
+# both echo the message, so `pssst bench` can check every reply.
+EXEC_MIX = '[ -n "$PSSST_CLIENT_KEY" ] && sleep 1; cat'
+
+
+def start(cmd, pattern):
+    """Starts a server and returns (process, match of its first line)."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    m = re.search(pattern, line)
+    if not m:
+        proc.kill()
+        die("%s did not start: %r %s" % (cmd[0], line, proc.stderr.read()))
+    return proc, m
+
+
+def stop(proc):
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def serve(key, *args):
+    proc, m = start([PSSST, "serve", "--key", key, "--listen", "127.0.0.1:0", "--workers", "2",
+                     *args], r"listening on (\S+) .*public key ([0-9a-f]{64})")
+    return proc, m.group(1), m.group(2)
+
+
+def to_us(text):
+    value, unit = text.split()
+    return float(value) * {"µs": 1, "ms": 1e3, "s": 1e6}[unit]
+
+
+def bench(addr, public, seconds, extra=()):
+    out = run([PSSST, "bench", "--server", addr, "--server-key", public, "--duration",
+               str(seconds), "--requests", "100000000", "--concurrency", "8", *extra],
+              capture=True, timeout=seconds + 120)
+    ok = re.search(r"transactions\s+(\d+) ok, (\d+) failed", out)
+    rate = re.search(r"throughput\s+([\d,]+) transactions/s", out)
+    latency = re.search(r"p50 (\S+ \S+)\s+p99 (\S+ \S+)", out)
+    if not ok or not rate or not latency:
+        die("cannot parse pssst bench output:\n" + out)
+    if int(ok.group(2)):
+        die("failed transactions:\n" + out)
+    return {"tx_per_s": float(rate.group(1).replace(",", "")),
+            "p50_us": to_us(latency.group(1)), "p99_us": to_us(latency.group(2))}
+
+
+def one_round(key, slow_key, backend_url, seconds, runs):
+    for name, args in (("echo", ()), ("gateway", ("--forward", backend_url))):
+        log("%s, %.0f s" % (name, seconds))
+        proc, addr, public = serve(key, *args)
+        try:
+            runs.setdefault(name, []).append(bench(addr, public, seconds))
+        finally:
+            stop(proc)
+    proc, addr, public = serve(key, "--exec", EXEC_MIX)
+    try:
+        log("exec, fast requests only, %.0f s" % seconds)
+        runs.setdefault("exec fast only", []).append(bench(addr, public, seconds))
+        log("exec, fast requests beside 8 slow (1 s) ones in flight, %.0f s" % seconds)
+        slow = subprocess.Popen(
+            [PSSST, "bench", "--server", addr, "--server-key", public, "--key", slow_key,
+             "--duration", str(seconds + 3), "--requests", "100000000", "--concurrency", "8",
+             "--timeout-ms", "3000"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        time.sleep(1.5)  # the slow ones are in flight before the fast ones start
+        runs.setdefault("exec fast beside slow", []).append(bench(addr, public, seconds))
+        slow_out = slow.communicate(timeout=seconds + 60)[0]
+        m = re.search(r"transactions\s+(\d+) ok, (\d+) failed", slow_out)
+        if slow.returncode != 0 or not m or int(m.group(1)) == 0:
+            die("the slow load failed:\n" + slow_out)
+        runs.setdefault("exec slow (1 s)", []).append(
+            {"tx_per_s": float(m.group(1)) / (seconds + 3), "p50_us": 0, "p99_us": 0})
+    finally:
+        stop(proc)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--no-build", action="store_true")
+    args = parser.parse_args()
+    if not args.no_build:
+        run(["cargo", "build", "--release", "-p", "pssst-cli", "-p", "pssst-compare",
+             "--bin", "pssst", "--bin", "http-echo"], cwd=ROOT)
+    runs = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        key, slow_key = os.path.join(tmp, "server.key"), os.path.join(tmp, "slow.key")
+        run([PSSST, "keygen", key], capture=True)
+        run([PSSST, "keygen", slow_key], capture=True)
+        backend, m = start([HTTP_ECHO], r"listening on (\S+)")
+        try:
+            for r in range(args.rounds):
+                log("round %d/%d" % (r + 1, args.rounds))
+                one_round(key, slow_key, "http://%s/" % m.group(1), args.seconds, runs)
+        finally:
+            backend.kill()
+            backend.wait()
+    report(runs, args)
+
+
+def median(runs, name, field):
+    return statistics.median(r[field] for r in runs[name])
+
+
+def report(runs, args):
+    cores = os.cpu_count()
+    print("\n%d rounds of %.0f s, interleaved; pssst serve --workers 2, pssst bench "
+          "--concurrency 8, 64-byte anonymous messages, loopback, %d cores shared by all"
+          % (args.rounds, args.seconds, cores))
+    print("%-24s %12s %12s %12s   %s" % ("", "tx/s", "p50", "p99", "tx/s per round"))
+    for name in runs:
+        per_round = " ".join("%.0f" % r["tx_per_s"] for r in runs[name])
+        if name.startswith("exec slow"):
+            print("%-24s %12.1f %12s %12s   %s" % (name, median(runs, name, "tx_per_s"), "1 s+",
+                                                 "", per_round))
+            continue
+        print("%-24s %12.0f %9.2f ms %9.2f ms   %s" % (
+            name, median(runs, name, "tx_per_s"), median(runs, name, "p50_us") / 1e3,
+            median(runs, name, "p99_us") / 1e3, per_round))
+    for label, a, b, goal in (("gateway / echo", "gateway", "echo", 0.5),
+                              ("exec fast beside slow / fast only", "exec fast beside slow",
+                               "exec fast only", 0.8)):
+        ratios = [x["tx_per_s"] / y["tx_per_s"] for x, y in zip(runs[a], runs[b])]
+        ratio = statistics.median(ratios)
+        print("%-36s %5.0f%% (rounds %s; goal >= %.0f%%: %s)" % (
+            label, 100 * ratio, ", ".join("%.0f%%" % (100 * x) for x in ratios), 100 * goal,
+            "met" if ratio >= goal else "NOT met"))
+
+
+if __name__ == "__main__":
+    main()
