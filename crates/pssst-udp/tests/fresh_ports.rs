@@ -12,8 +12,6 @@ use std::thread::JoinHandle;
 use pssst_core::Client;
 use pssst_udp::{ClientConfig, ClientError, UdpClient};
 
-// Shared with the other client tests, which use the rest of it.
-#[allow(dead_code)]
 mod common;
 use common::{FakeServer, impatient, persistent};
 
