@@ -172,7 +172,8 @@ struct ClientArgs {
     #[arg(long, default_value_t = 500, value_name = "MS",
           value_parser = clap::value_parser!(u64).range(1..=600_000))]
     timeout_ms: u64,
-    /// Retransmissions before giving up
+    /// Retransmissions before giving up, each from a new source port (behind
+    /// a load balancer that pins flows, it can reach another server)
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(0..=100))]
     retries: u32,
 }
@@ -195,7 +196,8 @@ struct BenchArgs {
     /// Stop after this many seconds even if not all were sent
     #[arg(long, value_name = "SECONDS", value_parser = args::seconds_in(0.001, 86_400.0))]
     duration: Option<Duration>,
-    /// Client threads, each with its own socket, one transaction in flight
+    /// Client threads, each with its own client (sockets), one transaction
+    /// in flight
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=1024))]
     concurrency: u16,
     /// Message size in bytes
@@ -358,16 +360,49 @@ fn bench(args: BenchArgs) -> Result<(), String> {
         report.retransmissions
     ))?;
     print(&format!(
+        "retried       {} answered after a retransmission, {} of them on a retransmission's new source port",
+        report.retried, report.answered_on_new_port
+    ))?;
+    if report.failed() > 0 {
+        let clients: Vec<String> = report
+            .failing_clients()
+            .map(|(client, t)| format!("client {client}: {} of {}", t.failed, t.made))
+            .collect();
+        print(&format!(
+            "failed by     {} of {} clients: {}",
+            clients.len(),
+            report.clients.len(),
+            clients.join(", ")
+        ))?;
+    }
+    if let Some(error) = &report.first_error {
+        print(&format!("first error   {error}"))?;
+    }
+    print(&format!(
         "throughput    {} transactions/s over {:.2} s",
         load::format_count(report.throughput()),
         report.elapsed.as_secs_f64()
     ))?;
-    print(&format!(
-        "latency       p50 {}  p99 {}  max {}",
-        load::format_us(report.percentile_us(50.0)),
-        load::format_us(report.percentile_us(99.0)),
-        load::format_us(report.percentile_us(100.0))
-    ))?;
+    let failures = if report.failed() > 0 {
+        format!(
+            " (of the {} answered; the slowest failure took {:.1} s)",
+            report.ok,
+            report.slowest_failure.as_secs_f64()
+        )
+    } else {
+        String::new()
+    };
+    if report.ok == 0 {
+        print("latency       none: no transaction was answered")?;
+    } else {
+        print(&format!(
+            "latency       p50 {}  p99 {}  p99.9 {}  max {}{failures}",
+            load::format_us(report.percentile_us(50.0)),
+            load::format_us(report.percentile_us(99.0)),
+            load::format_us(report.percentile_us(99.9)),
+            load::format_us(report.percentile_us(100.0))
+        ))?;
+    }
     if report.failed() > 0 {
         return Err(format!("bench: {} transactions failed", report.failed()));
     }
