@@ -168,13 +168,14 @@ struct ClientArgs {
     /// Authenticate with this private key file (default: anonymous)
     #[arg(long, value_name = "FILE")]
     key: Option<PathBuf>,
-    /// Milliseconds to wait for the first reply; doubles on each retry
+    /// Milliseconds to wait for the first reply; doubles on each retry, up
+    /// to 4 times this
     #[arg(long, default_value_t = 500, value_name = "MS",
           value_parser = clap::value_parser!(u64).range(1..=600_000))]
     timeout_ms: u64,
     /// Retransmissions before giving up, each from a new source port (behind
     /// a load balancer that pins flows, it can reach another server)
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(0..=100))]
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(0..=100))]
     retries: u32,
 }
 
@@ -289,7 +290,7 @@ fn client_for(args: &ClientArgs) -> Result<(SocketAddr, Client, ClientConfig), S
     let config = ClientConfig {
         timeout,
         retries: args.retries,
-        max_timeout: timeout * 8,
+        max_timeout: timeout * 4,
     };
     Ok((server, client, config))
 }

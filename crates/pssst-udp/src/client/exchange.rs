@@ -31,7 +31,7 @@
 //! every later request. With N backends of which one is dead and still in
 //! the balancer's rotation, a request fails only if its first attempt and
 //! every retransmission hash to the dead one: (1/N)^retries for a request
-//! caught in flight (1/81 with three backends and the default 4 retries).
+//! caught in flight (1/729 with three backends and the default 6 retries).
 //!
 //! An ICMP "port unreachable" on a socket is not taken as a reason to
 //! retransmit early: it is unauthenticated, and a forged one would then use
