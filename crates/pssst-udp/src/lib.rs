@@ -17,8 +17,10 @@
 //!   thread or runtime, with many requests in flight (bounded by
 //!   [`ServerConfig::max_in_flight`]) and none waiting for another.
 //! - [`UdpClient`]: blocking; sends a request and retransmits the same
-//!   packet until the reply arrives, ignoring anything that is not the
-//!   reply (forged, stale, for another request).
+//!   packet, each time from a new source port (a load balancer that pins
+//!   flows then draws a backend anew), until the reply to any attempt
+//!   arrives, ignoring anything that is not the reply (forged, stale, for
+//!   another request).
 //! - `AsyncUdpClient` (feature `tokio`): the same client on tokio, with the
 //!   same configuration, retries, errors and results.
 //! - `junk` (feature `junk`): malformed packets for demos, soak tests and
