@@ -176,12 +176,7 @@ impl Intake {
         // Junk is dropped before any X25519, by pssst-core's own checks.
         let header = match Server::precheck(packet) {
             Ok(header) => header,
-            Err(Error::NotRequest) => return Admission::Dropped(Counter::DroppedReplyFlag),
-            Err(Error::UnsupportedCipherSuite) => {
-                return Admission::Dropped(Counter::DroppedUnknownSuite);
-            }
-            Err(Error::LowOrderPoint) => return Admission::Dropped(Counter::DroppedLowOrder),
-            Err(_) => return Admission::Dropped(Counter::DroppedShort),
+            Err(err) => return Admission::Dropped(refused(err)),
         };
         // A closed service answers only authenticated clients.
         if keys.authorized_clients.is_some() && !header.is_client_auth() {
@@ -196,12 +191,7 @@ impl Intake {
 
         let request = match keys.decrypt(packet, spare) {
             Ok(request) => request,
-            Err(Error::LowOrderPoint) => return Admission::Dropped(Counter::DroppedLowOrder),
-            Err(Error::ClientAuthFailed) => {
-                return Admission::Dropped(Counter::DroppedClientAuthFailed);
-            }
-            Err(Error::Truncated) => return Admission::Dropped(Counter::DroppedShort),
-            Err(_) => return Admission::Dropped(Counter::DroppedDecryptFailed),
+            Err(err) => return Admission::Dropped(refused(err)),
         };
         if let Some(allowed) = &keys.authorized_clients {
             let known = request
@@ -278,6 +268,20 @@ impl std::fmt::Debug for Intake {
             .field("max_in_flight", &self.max_in_flight)
             .field("in_flight", &self.in_flight())
             .finish_non_exhaustive()
+    }
+}
+
+/// The counter for a request pssst-core refused, by precheck (truncated,
+/// a reply, an unknown suite, a small-order DH parameter) or by
+/// decryption (those, a bad client proof, or anything else: AES-GCM said no).
+fn refused(err: Error) -> Counter {
+    match err {
+        Error::Truncated => Counter::DroppedShort,
+        Error::NotRequest => Counter::DroppedReplyFlag,
+        Error::UnsupportedCipherSuite => Counter::DroppedUnknownSuite,
+        Error::LowOrderPoint => Counter::DroppedLowOrder,
+        Error::ClientAuthFailed => Counter::DroppedClientAuthFailed,
+        _ => Counter::DroppedDecryptFailed,
     }
 }
 
