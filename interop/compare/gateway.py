@@ -1,7 +1,9 @@
-"""The handler benchmark: `pssst serve --forward` in front of a minimal Rust
-HTTP backend against the echo server, and `pssst serve --exec` with slow
-requests in flight against the same command with fast requests only; each
-pair measured side by side in interleaved rounds, driven by `pssst bench`.
+"""The serve features benchmark: `pssst serve --forward` in front of a
+minimal Rust HTTP backend against the echo server; `pssst serve --exec` with
+slow requests in flight against the same command with fast requests only;
+and a server with two keys (a rotation) answering requests for its first
+key against requests for its second (one more X25519 each). Each pair is
+measured side by side in interleaved rounds, driven by `pssst bench`.
 
     python3 interop/compare/gateway.py [--rounds 3] [--seconds 5]
 
@@ -25,6 +27,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from config import ROOT, TARGET  # noqa: E402
 from shell import die, log, run  # noqa: E402
+from udp import cpu_seconds  # noqa: E402
 
 RELEASE = os.path.join(TARGET, "release")
 PSSST = os.path.join(RELEASE, "pssst")
@@ -81,6 +84,18 @@ def bench(addr, public, seconds, extra=()):
 
 
 def one_round(key, slow_key, backend_url, seconds, runs):
+    proc, addr, first = serve(key, "--key", slow_key)
+    second = run([PSSST, "pubkey", slow_key], capture=True).strip()
+    try:
+        for name, public in (("2 keys, 1st key", first), ("2 keys, 2nd key", second)):
+            log("%s, %.0f s" % (name, seconds))
+            before = sum(cpu_seconds(proc.pid))
+            result = bench(addr, public, seconds)
+            result["server_cpu_us_per_tx"] = ((sum(cpu_seconds(proc.pid)) - before) * 1e6
+                                              / max(result["tx_per_s"] * seconds, 1))
+            runs.setdefault(name, []).append(result)
+    finally:
+        stop(proc)
     for name, args in (("echo", ()), ("gateway", ("--forward", backend_url))):
         log("%s, %.0f s" % (name, seconds))
         proc, addr, public = serve(key, *args)
@@ -153,6 +168,11 @@ def report(runs, args):
         print("%-24s %12.0f %9.2f ms %9.2f ms   %s" % (
             name, median(runs, name, "tx_per_s"), median(runs, name, "p50_us") / 1e3,
             median(runs, name, "p99_us") / 1e3, per_round))
+    cpu = [x["server_cpu_us_per_tx"] / y["server_cpu_us_per_tx"]
+           for x, y in zip(runs["2 keys, 2nd key"], runs["2 keys, 1st key"])]
+    print("%-36s %5.2fx server CPU per transaction (rounds %s); tx/s %.0f%% of the 1st key's" % (
+        "2nd key / 1st key", statistics.median(cpu), ", ".join("%.2f" % x for x in cpu),
+        100 * median(runs, "2 keys, 2nd key", "tx_per_s") / median(runs, "2 keys, 1st key", "tx_per_s")))
     for label, a, b, goal in (("gateway / echo", "gateway", "echo", 0.5),
                               ("exec fast beside slow / fast only", "exec fast beside slow",
                                "exec fast only", 0.8)):

@@ -6,7 +6,8 @@ Packet Security for Stateless Server Transactions
 
 A drop-in replacement for pypssst (PyPI ``pssst`` 0.2.1) built on the Rust
 crate pssst-core: the same names and behaviour, faster, and every malformed
-packet raises a :class:`PSSSTException` subclass.
+packet raises a :class:`PSSSTException` subclass. :mod:`pssst.aio` adds what
+pypssst never had: an asyncio client and server over UDP.
 """
 
 from ._pssst import __version__
@@ -18,7 +19,19 @@ from .errors import (
     PSSSTDecryptFailed, PSSSTHandlerReused,
     PSSSTTruncated, PSSSTLowOrderPoint, PSSSTInvalidKey,
     PSSSTMessageTooLarge, PSSSTRngFailure, PSSSTBufferTooSmall,
+    PSSSTTimeout,
     )
+
+
+
+def __getattr__(name):
+    # `import pssst` then `pssst.aio.connect(...)`, without importing
+    # asyncio for users who never touch it.
+    if name == "aio":
+        import importlib  # pylint: disable=import-outside-toplevel
+        return importlib.import_module(".aio", __name__)
+    raise AttributeError("module {!r} has no attribute {!r}".format(__name__, name))
+
 
 __all__ = [
     "__version__",
@@ -29,4 +42,5 @@ __all__ = [
     "PSSSTDecryptFailed", "PSSSTHandlerReused",
     "PSSSTTruncated", "PSSSTLowOrderPoint", "PSSSTInvalidKey",
     "PSSSTMessageTooLarge", "PSSSTRngFailure", "PSSSTBufferTooSmall",
+    "PSSSTTimeout",
 ]

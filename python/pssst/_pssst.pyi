@@ -4,9 +4,16 @@ Use the public classes in :mod:`pssst` (``PSSSTClient``, ``PSSSTServer``),
 which subclass these and accept every key form; these take raw 32-byte keys.
 """
 
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+from typing_extensions import disjoint_base, final
+
+__all__ = [
+    "__version__", "_backend", "Client", "ClientReplyHandler", "Server",
+    "ServerReplyHandler", "_kdf_sha256", "MAX_DATAGRAM", "REPLY_CACHE_MIN_TTL",
+    "_reply_request_id", "Responder", "Request",
+]
 
 _BytesLike = Union[bytes, bytearray, memoryview]
 
@@ -14,9 +21,20 @@ __version__: str
 _backend: str
 """The X25519 implementation of this build: "aws-lc" or "x25519-dalek"."""
 
+MAX_DATAGRAM: int
+"""The largest UDP payload either side of :mod:`pssst.aio` sends (65,507)."""
+REPLY_CACHE_MIN_TTL: float
+"""Seconds the default client keeps retrying one request (11.5): the
+shortest reply cache TTL a server accepts."""
+
 def _kdf_sha256(dh_param: _BytesLike, shared_secret: _BytesLike) -> Tuple[bytes, bytes, bytes]:
     """Testing only: the KDF of every suite, ``(key, request_nonce, reply_nonce)``."""
 
+def _reply_request_id(datagram: _BytesLike) -> Optional[bytes]:
+    """The id of the request a datagram claims to answer (the DH parameter
+    it carries), or ``None`` if it is not shaped like a reply."""
+
+@final
 class ClientReplyHandler:
     """Unpacks the one reply to one request. A reply that fails to unpack
     leaves it usable; after one success it raises PSSSTHandlerReused."""
@@ -24,7 +42,11 @@ class ClientReplyHandler:
     def __call__(self, data: _BytesLike) -> bytes: ...
     @property
     def used(self) -> bool: ...
+    @property
+    def request_id(self) -> bytes:
+        """The request's DH parameter (32 bytes); its reply carries it too."""
 
+@final
 class ServerReplyHandler:
     """Packs the one reply to one request; a second call raises
     PSSSTHandlerReused."""
@@ -33,6 +55,7 @@ class ServerReplyHandler:
     @property
     def used(self) -> bool: ...
 
+@disjoint_base
 class Client:
     """Thread-safe; the X25519 work runs with the GIL released."""
 
@@ -52,6 +75,7 @@ class Client:
     ) -> Tuple[bytes, ClientReplyHandler]:
         """Testing only (known-answer vectors): the ephemeral is given, not random."""
 
+@disjoint_base
 class Server:
     """Thread-safe; the X25519 work runs with the GIL released."""
 
@@ -66,3 +90,45 @@ class Server:
         self, packet: _BytesLike
     ) -> Tuple[bytes, Optional[X25519PublicKey], ServerReplyHandler]: ...
     def _public_key_bytes(self) -> bytes: ...
+
+_Send = Callable[[bytes, Any], Any]
+
+@final
+class Request:
+    """One request for a :mod:`pssst.aio` handler. Exactly one of
+    ``reply``, ``fail``, ``time_out`` and ``cancel`` settles it; a second
+    call raises PSSSTHandlerReused."""
+
+    @property
+    def message(self) -> bytes: ...
+    @property
+    def client_public_key(self) -> Optional[X25519PublicKey]: ...
+    def reply(self, message: Optional[_BytesLike]) -> bool:
+        """Seals and sends ``message`` (``None``: no reply); returns
+        whether a reply was sent."""
+    def fail(self) -> None: ...
+    def time_out(self) -> None: ...
+    def cancel(self) -> None: ...
+
+@final
+class Responder:
+    """What :func:`pssst.aio.serve` does to a datagram, short of the I/O."""
+
+    def __new__(
+        cls,
+        server_private: _BytesLike,
+        authorized_keys: Optional[List[_BytesLike]],
+        allow_amplification: bool,
+        max_in_flight: int,
+        reply_cache_bytes: int,
+        reply_cache_ttl: float,
+    ) -> "Responder": ...
+    def receive(self, datagram: _BytesLike, peer: Any, send: _Send) -> Optional[Request]:
+        """A new request for the handler, or ``None`` (dropped, or a copy
+        answered here through ``send(packet, peer)``)."""
+    def _public_key_bytes(self) -> bytes: ...
+    @property
+    def in_flight(self) -> int: ...
+    @property
+    def reply_cache_ttl(self) -> float: ...
+    def stats(self) -> Dict[str, int]: ...

@@ -6,6 +6,8 @@
 The first eight classes are pypssst's, with the same names and hierarchy.
 The others are new: pypssst leaks ``struct.error``/``ValueError`` for the
 inputs they cover; here every bad packet raises a :class:`PSSSTException`.
+:class:`PSSSTTimeout` is raised by :mod:`pssst.aio`'s client, which pypssst
+does not have.
 
 Where pypssst raises one of its own classes for a bad packet, this package
 raises that class or a subclass of it: a packet too short to hold an
@@ -19,6 +21,7 @@ __all__ = [
     "PSSSTDecryptFailed", "PSSSTHandlerReused",
     "PSSSTTruncated", "PSSSTLowOrderPoint", "PSSSTInvalidKey",
     "PSSSTMessageTooLarge", "PSSSTRngFailure", "PSSSTBufferTooSmall",
+    "PSSSTTimeout",
 ]
 
 
@@ -84,3 +87,11 @@ class PSSSTRngFailure(PSSSTException):
 
 class PSSSTBufferTooSmall(PSSSTException):
     """An output buffer is too small (not raised by the Python API)"""
+
+
+class PSSSTTimeout(PSSSTException, TimeoutError):
+    """No reply after every retransmission (:mod:`pssst.aio`).
+
+    Also a ``TimeoutError``, so code that handles timeouts in general
+    handles this one.
+    """

@@ -42,6 +42,7 @@ class Served:
             cmd += ["--listen", "127.0.0.1:0"]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.err)
         line = self.proc.stdout.readline().decode()
+        self.first_line = line
         m = re.search(r"listening on (\S+):(\d+) .*public key ([0-9a-f]{64})", line)
         if not m:
             self.proc.kill()

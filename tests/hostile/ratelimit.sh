@@ -3,35 +3,27 @@
 # own (nothing on the host changes), `pssst serve` on 127.0.0.1:7777 behind
 # tests/hostile/ratelimit.nft; a flood of valid requests from 127.0.0.2 is
 # cut to about the limit, while a client on 127.0.0.3 is answered every time.
-# Needs root (netns) and nftables (installed from Debian if missing).
+# Needs root (netns) and nftables (installed from Debian if missing; see
+# tests/netns.sh).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 : "${PSSST_BIN:?PSSST_BIN must name the pssst binary}"
 : "${PYTHON_BIN:?PYTHON_BIN must name a python with cryptography}"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-if ! command -v nft >/dev/null; then
-  echo "--- installing nftables"
-  apt-get update -q >/dev/null && apt-get install -y -q nftables >/dev/null \
-    || fail "nftables is missing and cannot be installed"
-fi
+source "$here/../netns.sh"
+ensure_nftables || fail "no nftables"
 ns="pssst-rl-$$"
 work="$(mktemp -d "${TMPDIR:-/tmp}/pssst-rl.XXXXXX")"
 cleanup() {
-  ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
-  ip netns del "$ns" 2>/dev/null || true
+  netns_destroy "$ns"
   rm -rf "$work"
 }
 trap cleanup EXIT
-ip netns add "$ns" || fail "cannot create a network namespace (root needed)"
+netns_create "$ns" || fail "no network namespace"
 in_ns() { ip netns exec "$ns" "$@"; }
-in_ns ip link set lo up
 # The rules tested are the rules documented, byte for byte.
-python3 - "$here/ratelimit.nft" "$here/../../docs/security-model.md" <<'PY' || fail "docs/security-model.md does not show tests/hostile/ratelimit.nft as it is"
-import sys
-rules, doc = (open(p).read() for p in sys.argv[1:])
-sys.exit(0 if rules.strip() in doc else 1)
-PY
+nft_documented "$here/ratelimit.nft" "$here/../../docs/security-model.md" || fail "docs/security-model.md does not show tests/hostile/ratelimit.nft as it is"
 in_ns nft -f "$here/ratelimit.nft" || fail "nft rejected ratelimit.nft"
 
 "$PSSST_BIN" keygen "$work/server.key" >/dev/null

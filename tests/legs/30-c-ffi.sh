@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # pssst-ffi: unit tests, the generated header is current, libpssst builds (SONAME,
 # exports) and installs with pkg-config, the README's C example builds with
-# the pkg-config line and runs, and the C tests in tests/c/ pass under
-# AddressSanitizer+UBSan and under valgrind. Then the portable backend
+# the pkg-config line and runs, and the C tests in tests/c/ (docs/c.md's
+# retry pattern among them) pass under AddressSanitizer+UBSan and under
+# valgrind. Then the portable backend
 # (`make BACKEND=dalek`): the API and vector tests and bindings/pssst-ffi's
 # README example, one plain run each.
 set -euo pipefail
@@ -66,13 +67,16 @@ gcc "$work/round_trip.c" $(pkg-config --cflags pssst) "$prefix/lib/libpssst.a" \
   $(pkg-config --static --libs-only-l pssst | sed 's/-lpssst//') -o "$work/round_trip_static"
 "$work/round_trip_static" > /dev/null
 
-step "C tests: test vectors to C"
+step "C tests: test vectors to C, docs/c.md's retry pattern"
 python3 tests/c/vectors_to_c.py "$PSSST_VECTORS_DIR" > "$work/vectors.h"
+sed -n '/<!-- section: retry -->/,/<!-- \/section: retry -->/p' docs/c.md \
+  | awk '/^```c$/ { inside = 1; next } /^```$/ { inside = 0 } inside' > "$work/retry_pattern.c"
+[ -s "$work/retry_pattern.c" ] || fail "no \`\`\`c block in docs/c.md's retry section"
 
 strict=(-std=c11 -Wall -Wextra -Werror -pedantic -g -O1 -Iinclude -I"$work"
         "-DEXPECTED_VERSION=\"$version\"")
 link=(-L"$prefix/lib" -Wl,-rpath,"$prefix/lib" -lpssst -lpthread)
-tests=(test_api test_vectors test_threads)
+tests=(test_api test_vectors test_threads test_retry)
 build_tests() { # $1: output suffix, rest: extra flags
   local suffix="$1"; shift
   for test in "${tests[@]}"; do
@@ -96,6 +100,7 @@ valgrind_run() {
 valgrind_run "$work/test_api"
 valgrind_run "$work/test_vectors"
 valgrind_run "$work/test_threads" 4 50   # valgrind runs threads one at a time
+valgrind_run "$work/test_retry"
 valgrind_run "$work/round_trip_strict" > /dev/null
 
 # The crate README's example, on the default (aws-lc) build.

@@ -3,7 +3,8 @@
 # `pssst`) into a venv (`pip wheel "$REPO_ROOT"`, i.e. maturin from PyPI, as a
 # user would), put pypssst (PyPI pssst==0.2.1) into a second venv for the
 # cross tests, and run with pytest:
-#   1. our suite, tests/python;
+#   1. our suite, tests/python (pssst.aio's tests talk to a real `pssst
+#      serve` and `pssst send`, built here; its stubs are checked by mypy);
 #   2. pypssst's own suite, unchanged, tests/python/pypssst-upstream.
 # Anything that cannot be installed fails the leg; a skipped test fails it
 # too (tests/python/conftest.py).
@@ -56,9 +57,13 @@ wheel=("$wheels"/pssst_rs-*.whl)
 "$OURS/bin/pip" uninstall "${PIP[@]}" -y -q pssst 2>/dev/null || true
 # --force-reinstall: the version number does not change between commits.
 "$OURS/bin/pip" install "${PIP[@]}" -q --force-reinstall --no-deps "${wheel[0]}"
-# Dependencies (and pytest), only what is missing.
-"$OURS/bin/pip" install "${PIP[@]}" -q "${wheel[0]}" pytest
+# Dependencies (and pytest, mypy for the stubs), only what is missing.
+"$OURS/bin/pip" install "${PIP[@]}" -q "${wheel[0]}" pytest "mypy==2.4.1"
 "$OURS/bin/python" -c 'import pssst; print("installed pssst-rs", pssst.__version__, "X25519 from", pssst._pssst._backend)'
+
+echo "--- cargo build --release -p pssst-cli (the peer of pssst.aio's tests)"
+cargo build --release -p pssst-cli
+export PSSST_BIN="$CARGO_TARGET_DIR/release/pssst"
 
 # Run from tests/python so that `import pssst` can only find the installed
 # package, never the sources under python/.

@@ -18,6 +18,8 @@
 #      no transaction may fail (client retransmissions reach the others),
 #      nginx must have seen the fault, the others carry the load; the
 #      killed backend's last snapshot shows the traffic it answered.
+#   4. key rotation: the pool moves from key A to key B by SIGHUP under
+#      load (docs/operations.md), with no failed transaction.
 #
 # Needs: $PSSST (the pssst binary), nginx with the stream module (installed
 # from Debian's packages if missing, see ensure_nginx). Every process it
@@ -161,65 +163,11 @@ pick_ports() {
   die "no free UDP ports on 127.0.0.1"
 }
 
-# start_backend I: `pssst serve` on 127.0.0.1:BASE_PORT+I, sharing the key,
-# its live counters in $WORK/backend-I.stats (see stats_now).
-start_backend() {
-  local i=$1 log="$WORK/backend-$1.log"
-  : >"$log"
-  rm -f "$WORK/backend-$i.stats"
-  "$PSSST" serve --key "$WORK/server.key" --listen "127.0.0.1:$((BASE_PORT + i))" \
-    --stats-file "$WORK/backend-$i.stats" --stats-interval-ms "$STATS_INTERVAL_MS" >"$log" 2>&1 &
-  BACKEND_PID[$i]=$!
-  local deadline=$((SECONDS + 10))
-  until grep -q 'listening on' "$log"; do
-    kill -0 "${BACKEND_PID[$i]}" 2>/dev/null || die "backend $i exited at start: $(cat "$log")"
-    [ $SECONDS -lt $deadline ] || die "backend $i did not start within 10 s"
-    sleep 0.05
-  done
-}
-
-# stop_backend I: SIGTERM, wait, and set COUNTERS to its final counters line
-# ("received=N answered=N ..."), which `pssst serve` prints when it stops.
-# (Not in a $(...) subshell: only this shell can wait for its children.)
-stop_backend() {
-  local i=$1 log="$WORK/backend-$1.log" pid="${BACKEND_PID[$1]}"
-  kill -TERM "$pid" 2>/dev/null || die "backend $i was not running any more"
-  local deadline=$((SECONDS + 10))
-  while kill -0 "$pid" 2>/dev/null; do
-    [ $SECONDS -lt $deadline ] || die "backend $i did not stop within 10 s of SIGTERM"
-    sleep 0.05
-  done
-  wait "$pid" || die "backend $i exited with an error: $(cat "$log")"
-  unset "BACKEND_PID[$i]"
-  COUNTERS="$(sed -n 's/^pssst serve: stopped; //p' "$log" | tail -n 1)"
-  [ -n "$COUNTERS" ] || die "backend $i printed no counters when stopped: $(cat "$log")"
-  # Its stats file was rewritten once more at shutdown: the same counters.
-  [ "$(stats_now "$i")" = "$COUNTERS" ] \
-    || die "backend $i: stats file '$(stats_now "$i")' != stopped line '$COUNTERS'"
-}
-
-# stats_now I: backend I's counters line ("received=N answered=N ..."), as
-# its --stats-file last showed them (written at start, every
-# STATS_INTERVAL_MS, at shutdown; replaced by rename, so never partial).
-# Still readable after the backend was killed: its last snapshot.
-stats_now() {
-  local line
-  line="$(cat "$WORK/backend-$1.stats" 2>/dev/null)" || die "backend $1 has no stats file"
-  [[ "$line" == received=* ]] || die "backend $1: unexpected stats file '$line'"
-  echo "$line"
-}
-
-# counter LINE NAME: the value of NAME=... in a counters line (0 if absent).
-counter() {
-  local v
-  v="$(tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p")"
-  echo "${v:-0}"
-}
-
-# Counters other than received/answered (drops, send failures, no reply).
-bad_counters() {
-  tr ' ' '\n' <<<"$1" | grep -vE '^(received|answered)=' || true
-}
+# Backend I listens on 127.0.0.1:BASE_PORT+I; start_backend, stop_backend,
+# stats_now, counter and bad_counters come from backends.sh.
+backend_addr() { echo "127.0.0.1:$((BASE_PORT + $1))"; }
+BACKEND_LAUNCH=()
+source "$HERE/backends.sh"
 
 start_nginx() {
   local module backends="" i
@@ -279,6 +227,7 @@ pick_ports
 LB="127.0.0.1:$BASE_PORT"
 
 SERVER_PUBLIC="$("$PSSST" keygen "$WORK/server.key")"
+KEY_ARGS=(--key "$WORK/server.key")
 "$PSSST" keygen "$WORK/client.key" >/dev/null
 say "one server key shared by $BACKENDS backends (public $SERVER_PUBLIC); nothing else shared"
 
@@ -475,6 +424,68 @@ failover() {
 }
 failover kill a
 failover hang b
+
+# 4. Key rotation ----------------------------------------------------------
+# The procedure of docs/operations.md, on a fresh pool, under load through
+# nginx, every backend started with `--key current.key --key next.key`:
+#   a. both files hold the old key A (a key given twice counts once);
+#   b. next.key := B, SIGHUP every backend: A and B are both answered;
+#   c. clients move to B (a second load starts), the A clients finish;
+#   d. current.key := B, SIGHUP every backend: only B is answered.
+# No transaction of either load may fail; afterwards A gets no reply.
+ROTATION_SECONDS=6
+hup_all() {
+  local i
+  for i in $(seq 1 "$BACKENDS"); do kill -HUP "${BACKEND_PID[$i]}"; done
+}
+# reloaded N: wait until every backend logged N reloads.
+reloaded() {
+  local i deadline=$((SECONDS + 15))
+  for i in $(seq 1 "$BACKENDS"); do
+    until [ "$(grep -c ' reloaded ' "$WORK/backend-$i.log")" -ge "$1" ]; do
+      grep -q 'reload failed' "$WORK/backend-$i.log" && die "backend $i: $(grep 'reload failed' "$WORK/backend-$i.log")"
+      [ $SECONDS -lt $deadline ] || die "backend $i did not reload within 15 s: $(cat "$WORK/backend-$i.log")"
+      sleep 0.05
+    done
+  done
+}
+rotation() {
+  local old new old_public new_public
+  old_public="$SERVER_PUBLIC"
+  new_public="$("$PSSST" keygen "$WORK/new.key")"
+  stop_nginx
+  cp "$WORK/server.key" "$WORK/current.key"
+  cp "$WORK/server.key" "$WORK/next.key"
+  KEY_ARGS=(--key "$WORK/current.key" --key "$WORK/next.key")
+  for i in $(seq 1 "$BACKENDS"); do start_backend "$i"; done
+  start_nginx
+  say "4. key rotation under load through nginx: A -> B by SIGHUP, ${ROTATION_SECONDS} s of load per key"
+  bench_exec rotation-a "$LB" --requests 10000000 --duration "$ROTATION_SECONDS" --concurrency 4 &
+  old=$!
+  sleep 1
+  cp "$WORK/new.key" "$WORK/next.key"
+  hup_all
+  reloaded 1
+  SERVER_PUBLIC="$new_public" bench_exec rotation-b "$LB" --requests 10000000 \
+    --duration "$ROTATION_SECONDS" --concurrency 4 --key "$WORK/client.key" &
+  new=$!
+  wait "$old" || die "load on the old key failed: $(cat "$WORK/rotation-a.out" "$WORK/rotation-a.err")"
+  cp "$WORK/new.key" "$WORK/current.key"
+  hup_all
+  reloaded 2
+  wait "$new" || die "load on the new key failed: $(cat "$WORK/rotation-b.out" "$WORK/rotation-b.err")"
+  for name in rotation-a rotation-b; do
+    grep -q ' 0 failed' "$WORK/$name.out" || die "$name: transactions failed: $(cat "$WORK/$name.out")"
+  done
+  timeout 10 "$PSSST" send --server "$LB" --server-key "$new_public" "B after" >/dev/null \
+    || die "the new key is not answered after the rotation"
+  ! timeout 10 "$PSSST" send --server "$LB" --server-key "$old_public" --timeout-ms 200 --retries 1 "A after" \
+    >/dev/null 2>&1 || die "the old key is still answered after the rotation"
+  say "   $(bench_ok rotation-a) transactions on the old key, $(bench_ok rotation-b) on the new (client-authenticated), 0 failed;" \
+      "then the new key is answered and the old one is not"
+  for i in $(seq 1 "$BACKENDS"); do stop_backend "$i"; done
+}
+rotation
 
 STATUS=0
 say "PASS"

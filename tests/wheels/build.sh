@@ -154,6 +154,10 @@ if ! "$ref/bin/python" -c 'import pssst; assert pssst.__version__ == "0.2.1"' 2>
   "$PYTHON" -m venv "$ref"
   "$ref/bin/pip" install -q --disable-pip-version-check "pssst==0.2.1"
 fi
+# pssst.aio's tests talk to a real `pssst serve` / `pssst send`: built now,
+# while cargo is still on PATH.
+cargo build --release -p pssst-cli
+export PSSST_BIN="$CARGO_TARGET_DIR/release/pssst"
 clean_path=""
 IFS=: read -r -a dirs <<<"$PATH"
 for dir in "${dirs[@]}"; do
@@ -164,7 +168,7 @@ done
   unset CARGO_TARGET_DIR CARGO_HOME RUSTUP_HOME RUSTUP_TOOLCHAIN
   ! command -v cargo && ! command -v rustc || fail "cargo or rustc is still on PATH"
   # --only-binary: nothing may be built from source (there is no Rust here).
-  pip install -q --disable-pip-version-check --only-binary :all: "$OUT/$(basename "${glibc_wheel[0]}")" pytest
+  pip install -q --disable-pip-version-check --only-binary :all: "$OUT/$(basename "${glibc_wheel[0]}")" pytest "mypy==2.4.1"
   python -c 'import pssst, pssst._pssst as n; print("pssst-rs", pssst.__version__, "X25519 from", n._backend, "at", pssst.__file__); assert n._backend == "aws-lc"'
   cd "$REPO_ROOT/tests/python"
   export PSSST_PYPSSST_PYTHON="$ref/bin/python" PYTHONDONTWRITEBYTECODE=1

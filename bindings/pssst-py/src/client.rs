@@ -3,8 +3,8 @@
 use std::sync::Mutex;
 
 use pssst_core::{
-    CipherSuite, Client, ClientReplyHandler, DH_PARAM_LEN, Error, HEADER_LEN, Header,
-    PACKET_OVERHEAD, PrivateKey, PublicKey, SUITE_X25519_AESGCM128,
+    CipherSuite, Client, ClientReplyHandler, DH_PARAM_LEN, Error, Header, PACKET_OVERHEAD,
+    PrivateKey, PublicKey, SUITE_X25519_AESGCM128,
 };
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -13,7 +13,7 @@ use pyo3::types::PyBytes;
 use crate::buffers::data_of;
 use crate::errors::to_py_err;
 use crate::keys::key_bytes;
-use crate::{DETACH_THRESHOLD, is_unknown_suite, lock};
+use crate::{DETACH_THRESHOLD, is_unknown_suite, lock, request_id_of};
 
 /// A PSSST client for one server public key (`pssst.PSSSTClient`'s base).
 #[pyclass(frozen, subclass, module = "pssst._pssst", name = "Client")]
@@ -131,7 +131,7 @@ impl PyClientReplyHandler {
         }
         if header.cipher_suite != self.suite
             || header.is_client_auth() != self.client_auth
-            || packet.get(HEADER_LEN..HEADER_LEN + DH_PARAM_LEN) != Some(&self.dh_param[..])
+            || request_id_of(packet) != Some(self.dh_param)
         {
             return Err(Error::ReplyMismatch);
         }
@@ -182,4 +182,29 @@ impl PyClientReplyHandler {
     fn used(&self) -> bool {
         lock(&self.inner).is_used()
     }
+
+    /// The request's identifier: its DH parameter (32 bytes), which its
+    /// reply carries too; see [`_reply_request_id`].
+    #[getter]
+    fn request_id<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.dh_param)
+    }
+}
+
+/// `_reply_request_id(datagram) -> bytes | None`: the identifier of the
+/// request a datagram claims to answer (the DH parameter it carries), or
+/// `None` when it is not shaped like a reply. Lets a client with many
+/// requests in flight hand each datagram to the one reply handler that can
+/// open it; the handler still checks everything.
+#[pyfunction]
+pub(crate) fn _reply_request_id<'py>(
+    py: Python<'py>,
+    datagram: &Bound<'py, PyAny>,
+) -> PyResult<Option<Bound<'py, PyBytes>>> {
+    let data = data_of(datagram)?;
+    let packet = data.as_slice();
+    if packet.len() < PACKET_OVERHEAD || !Header::parse(packet).is_ok_and(Header::is_reply) {
+        return Ok(None);
+    }
+    Ok(request_id_of(packet).map(|id| PyBytes::new(py, &id)))
 }

@@ -13,12 +13,14 @@
 //!
 //! One file per concern: `errors` (the exception mapping), `buffers`
 //! (bytes-like arguments), `keys` (raw key bytes in, `cryptography` keys
-//! out), `client`, `server`, and `hazmat` (testing hooks: pypssst's private
-//! KDF, a scripted ephemeral). This file assembles the module and holds the
-//! two things client and server share.
+//! out), `client`, `server`, `responder` (what `pssst.aio.serve` does to a
+//! datagram, short of the I/O) and `hazmat` (testing hooks: pypssst's
+//! private KDF, a scripted ephemeral). This file assembles the module and
+//! holds the two things client and server share.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use pssst_core::{DH_PARAM_LEN, HEADER_LEN};
 use pyo3::prelude::*;
 
 mod buffers;
@@ -26,6 +28,7 @@ mod client;
 mod errors;
 mod hazmat;
 mod keys;
+mod responder;
 mod server;
 
 /// AES-GCM on a message this long or longer runs with the GIL released;
@@ -37,6 +40,15 @@ const DETACH_THRESHOLD: usize = 16 * 1024;
 /// flag): neither NONE (0) nor a suite pssst-core implements.
 fn is_unknown_suite(id: u16) -> bool {
     id != 0 && pssst_core::CipherSuite::from_id(id).is_err()
+}
+
+/// The request id a packet carries (its DH parameter, right after the
+/// header), if it is long enough to carry one. A reply carries its
+/// request's.
+fn request_id_of(packet: &[u8]) -> Option<[u8; DH_PARAM_LEN]> {
+    packet
+        .get(HEADER_LEN..HEADER_LEN + DH_PARAM_LEN)
+        .and_then(|id| id.try_into().ok())
 }
 
 /// Locks a reply handler's state.
@@ -56,5 +68,15 @@ fn _pssst(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<server::PyServer>()?;
     m.add_class::<server::PyServerReplyHandler>()?;
     m.add_function(wrap_pyfunction!(hazmat::_kdf_sha256, m)?)?;
+    // pssst.aio: the datagram work of its client and server.
+    m.add("MAX_DATAGRAM", pssst_udp::MAX_DATAGRAM)?;
+    // The default client's whole retry window, in seconds.
+    m.add(
+        "REPLY_CACHE_MIN_TTL",
+        pssst_udp::ReplyCache::min_ttl().as_secs_f64(),
+    )?;
+    m.add_function(wrap_pyfunction!(client::_reply_request_id, m)?)?;
+    m.add_class::<responder::PyResponder>()?;
+    m.add_class::<responder::PyRequest>()?;
     Ok(())
 }

@@ -116,7 +116,9 @@ async fn exchange(
     post: hyper::Request<Full<Bytes>>,
     limit: usize,
 ) -> Result<Vec<u8>, HandlerFailure> {
+    // Per request, so at debug level only (RUST_LOG=debug shows them).
     let response = client.request(post).await.map_err(|e| {
+        tracing::debug!("--forward: {e}");
         if e.is_connect() {
             HandlerFailure::Unreachable
         } else {
@@ -124,6 +126,7 @@ async fn exchange(
         }
     })?;
     if !response.status().is_success() {
+        tracing::debug!("--forward: status {}", response.status());
         return Err(HandlerFailure::Failed);
     }
     let mut body = response.into_body();

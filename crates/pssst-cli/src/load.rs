@@ -1,5 +1,9 @@
 //! The load generator behind `pssst bench` and `pssst demo`: N threads,
-//! each with its own client socket, sending verified transactions.
+//! each with its own client, sending verified transactions. Every
+//! transaction started is counted, failures included: a thread stuck on
+//! failing requests finishes the one in flight (up to the client's whole
+//! retry window) before the run ends, and the report says which clients
+//! failed.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -9,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use pssst_core::Client;
-use pssst_udp::{ClientConfig, UdpClient};
+use pssst_udp::{ClientConfig, ClientError, Transaction, UdpClient};
 
 /// What to send.
 #[derive(Debug, Clone)]
@@ -37,11 +41,30 @@ pub struct Report {
     pub wrong: u64,
     /// Socket errors and the like.
     pub errors: u64,
+    /// The first socket error, to show.
+    pub first_error: Option<String>,
     pub retransmissions: u64,
+    /// Transactions answered after at least one retransmission.
+    pub retried: u64,
+    /// Of those, the ones whose reply came to a retransmission's own socket
+    /// (a new source port, maybe another backend) rather than the first.
+    pub answered_on_new_port: u64,
     pub ignored: u64,
     pub elapsed: Duration,
+    /// Per client thread, in order: transactions that failed, of those it
+    /// made.
+    pub clients: Vec<ClientTally>,
     /// Latencies of the successful transactions in microseconds, sorted.
     latencies_us: Vec<u32>,
+    /// How long the slowest failed transaction took to fail.
+    pub slowest_failure: Duration,
+}
+
+/// One client thread's share of the load.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ClientTally {
+    pub made: u64,
+    pub failed: u64,
 }
 
 impl Report {
@@ -62,14 +85,72 @@ impl Report {
         self.latencies_us[rank.clamp(1, self.latencies_us.len()) - 1]
     }
 
+    /// The clients that had failures, as (client number from 1, tally).
+    pub fn failing_clients(&self) -> impl Iterator<Item = (usize, ClientTally)> + '_ {
+        self.clients
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.failed > 0)
+            .map(|(i, t)| (i + 1, *t))
+    }
+
+    /// Adds one client thread's report (threads in order).
     fn merge(&mut self, other: Report) {
         self.ok += other.ok;
         self.timed_out += other.timed_out;
         self.wrong += other.wrong;
         self.errors += other.errors;
+        if self.first_error.is_none() {
+            self.first_error = other.first_error.clone();
+        }
         self.retransmissions += other.retransmissions;
+        self.retried += other.retried;
+        self.answered_on_new_port += other.answered_on_new_port;
         self.ignored += other.ignored;
+        self.clients.push(ClientTally {
+            made: other.ok + other.failed(),
+            failed: other.failed(),
+        });
         self.latencies_us.extend(other.latencies_us);
+        self.slowest_failure = self.slowest_failure.max(other.slowest_failure);
+    }
+
+    /// Counts one transaction's outcome.
+    fn record(
+        &mut self,
+        outcome: Result<Transaction, ClientError>,
+        expected: &[u8],
+        took: Duration,
+    ) {
+        match outcome {
+            Ok(t) => {
+                self.retransmissions += u64::from(t.attempts - 1);
+                self.ignored += u64::from(t.ignored);
+                if t.attempts > 1 {
+                    self.retried += 1;
+                }
+                if t.answered_attempt > 1 {
+                    self.answered_on_new_port += 1;
+                }
+                if t.reply == expected {
+                    self.ok += 1;
+                    let us = t.elapsed.as_micros().min(u128::from(u32::MAX)) as u32;
+                    self.latencies_us.push(us);
+                    return;
+                }
+                self.wrong += 1;
+            }
+            Err(ClientError::TimedOut { attempts, ignored }) => {
+                self.timed_out += 1;
+                self.retransmissions += u64::from(attempts - 1);
+                self.ignored += u64::from(ignored);
+            }
+            Err(e) => {
+                self.errors += 1;
+                self.first_error.get_or_insert_with(|| e.to_string());
+            }
+        }
+        self.slowest_failure = self.slowest_failure.max(took);
     }
 }
 
@@ -107,25 +188,9 @@ pub fn run(load: &Load, expected: Expected) -> Result<Report, String> {
                     break;
                 }
                 let message = message(n, size);
-                match udp.transact(&message) {
-                    Ok(t) => {
-                        report.retransmissions += u64::from(t.attempts - 1);
-                        report.ignored += u64::from(t.ignored);
-                        if t.reply == expected(&message) {
-                            report.ok += 1;
-                            let us = t.elapsed.as_micros().min(u128::from(u32::MAX)) as u32;
-                            report.latencies_us.push(us);
-                        } else {
-                            report.wrong += 1;
-                        }
-                    }
-                    Err(pssst_udp::ClientError::TimedOut { attempts, ignored }) => {
-                        report.timed_out += 1;
-                        report.retransmissions += u64::from(attempts - 1);
-                        report.ignored += u64::from(ignored);
-                    }
-                    Err(_) => report.errors += 1,
-                }
+                let sent = Instant::now();
+                let outcome = udp.transact(&message);
+                report.record(outcome, &expected(&message), sent.elapsed());
                 done.fetch_add(1, Ordering::Relaxed);
             }
             report
@@ -195,6 +260,68 @@ mod tests {
         assert_eq!(report.percentile_us(99.0), 99);
         assert_eq!(report.percentile_us(100.0), 100);
         assert_eq!(Report::default().percentile_us(50.0), 0);
+    }
+
+    fn answered(
+        attempts: u32,
+        answered_attempt: u32,
+        reply: &[u8],
+    ) -> Result<Transaction, ClientError> {
+        Ok(Transaction {
+            reply: reply.to_vec(),
+            attempts,
+            answered_attempt,
+            ignored: 0,
+            elapsed: Duration::from_millis(1),
+        })
+    }
+
+    fn gave_up() -> Result<Transaction, ClientError> {
+        Err(ClientError::TimedOut {
+            attempts: 5,
+            ignored: 1,
+        })
+    }
+
+    #[test]
+    fn every_failure_is_counted_against_its_client() {
+        let (mut healthy, mut stuck) = (Report::default(), Report::default());
+        let took = Duration::from_millis(2);
+        for _ in 0..3 {
+            healthy.record(answered(1, 1, b"m"), b"m", took);
+            stuck.record(gave_up(), b"m", Duration::from_secs(11));
+        }
+        stuck.record(answered(1, 1, b"not m"), b"m", took);
+        stuck.record(
+            Err(ClientError::Io(std::io::ErrorKind::Other.into())),
+            b"m",
+            took,
+        );
+        let mut report = Report::default();
+        report.merge(healthy);
+        report.merge(stuck);
+        assert_eq!((report.ok, report.failed()), (3, 5));
+        assert_eq!((report.timed_out, report.wrong, report.errors), (3, 1, 1));
+        assert_eq!(report.retransmissions, 12);
+        assert_eq!(report.ignored, 3);
+        assert!(report.first_error.is_some());
+        let failing: Vec<_> = report.failing_clients().collect();
+        assert_eq!(failing, [(2, ClientTally { made: 5, failed: 5 })]);
+        assert_eq!(report.clients[0], ClientTally { made: 3, failed: 0 });
+        assert_eq!(report.slowest_failure, Duration::from_secs(11));
+        // Only answered transactions have a latency.
+        assert_eq!(report.latencies_us.len(), 3);
+    }
+
+    #[test]
+    fn retried_transactions_and_replies_on_a_new_port_are_told_apart() {
+        let mut report = Report::default();
+        let took = Duration::from_millis(600);
+        report.record(answered(2, 1, b"m"), b"m", took);
+        report.record(answered(3, 2, b"m"), b"m", took);
+        report.record(answered(1, 1, b"m"), b"m", took);
+        assert_eq!((report.ok, report.retransmissions), (3, 3));
+        assert_eq!((report.retried, report.answered_on_new_port), (2, 1));
     }
 
     #[test]

@@ -72,9 +72,12 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct ServeArgs {
-    /// The server's private key file
-    #[arg(long)]
-    key: PathBuf,
+    /// The server's private key file. Repeat to answer to several keys
+    /// (key rotation), tried in the order given. A bare file name is read
+    /// from $CREDENTIALS_DIRECTORY when set (systemd LoadCredential=).
+    /// Re-read on SIGHUP
+    #[arg(long, required = true)]
+    key: Vec<PathBuf>,
     /// Address to listen on (port 0 picks a free one)
     #[arg(long, default_value = "127.0.0.1:7777")]
     listen: String,
@@ -123,7 +126,7 @@ struct ServeArgs {
           value_parser = args::seconds_in(pssst_udp::ClientConfig::default().give_up_after().as_secs_f64(), 86_400.0))]
     reply_cache_ttl: Duration,
     /// Closed service: only answer client-authenticated requests from the
-    /// public keys in this file (one hex key per line)
+    /// public keys in this file (one hex key per line). Re-read on SIGHUP
     #[arg(long, value_name = "FILE")]
     authorized_keys: Option<PathBuf>,
     /// Let replies be larger than their request. By default no reply is:
@@ -143,6 +146,12 @@ struct ServeArgs {
     /// rename) every --stats-interval-ms and once more at shutdown
     #[arg(long, value_name = "PATH")]
     stats_file: Option<PathBuf>,
+    /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9100)
+    #[arg(long, value_name = "ADDR")]
+    metrics: Option<String>,
+    /// Log lines on stderr as text or JSON (filter with RUST_LOG, default info)
+    #[arg(long, value_enum, default_value = "text")]
+    log_format: serve::logs::LogFormat,
     /// Cipher suites to accept, comma-separated: 1 (aes-gcm), gcm-siv
     /// (0xff01). Default: both; each reply uses its request's suite, other
     /// suites are dropped before any X25519 (counted as unknown_suite)
@@ -169,12 +178,14 @@ struct ClientArgs {
     /// Authenticate with this private key file (default: anonymous)
     #[arg(long, value_name = "FILE")]
     key: Option<PathBuf>,
-    /// Milliseconds to wait for the first reply; doubles on each retry
+    /// Milliseconds to wait for the first reply; doubles on each retry, up
+    /// to 4 times this
     #[arg(long, default_value_t = 500, value_name = "MS",
           value_parser = clap::value_parser!(u64).range(1..=600_000))]
     timeout_ms: u64,
-    /// Retransmissions before giving up
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(0..=100))]
+    /// Retransmissions before giving up, each from a new source port (behind
+    /// a load balancer that pins flows, it can reach another server)
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(0..=100))]
     retries: u32,
     /// Cipher suite: 1 (aes-gcm, every PSSST server's) or gcm-siv (0xff01,
     /// AES-GCM-SIV: a reply that differs on a retry stays safe; pssst-rs
@@ -201,7 +212,8 @@ struct BenchArgs {
     /// Stop after this many seconds even if not all were sent
     #[arg(long, value_name = "SECONDS", value_parser = args::seconds_in(0.001, 86_400.0))]
     duration: Option<Duration>,
-    /// Client threads, each with its own socket, one transaction in flight
+    /// Client threads, each with its own client (sockets), one transaction
+    /// in flight
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=1024))]
     concurrency: u16,
     /// Message size in bytes
@@ -294,7 +306,7 @@ fn client_for(args: &ClientArgs) -> Result<(SocketAddr, Client, ClientConfig), S
     let config = ClientConfig {
         timeout,
         retries: args.retries,
-        max_timeout: timeout * 8,
+        max_timeout: timeout * 4,
     };
     Ok((server, client, config))
 }
@@ -365,16 +377,49 @@ fn bench(args: BenchArgs) -> Result<(), String> {
         report.retransmissions
     ))?;
     print(&format!(
+        "retried       {} answered after a retransmission, {} of them on a retransmission's new source port",
+        report.retried, report.answered_on_new_port
+    ))?;
+    if report.failed() > 0 {
+        let clients: Vec<String> = report
+            .failing_clients()
+            .map(|(client, t)| format!("client {client}: {} of {}", t.failed, t.made))
+            .collect();
+        print(&format!(
+            "failed by     {} of {} clients: {}",
+            clients.len(),
+            report.clients.len(),
+            clients.join(", ")
+        ))?;
+    }
+    if let Some(error) = &report.first_error {
+        print(&format!("first error   {error}"))?;
+    }
+    print(&format!(
         "throughput    {} transactions/s over {:.2} s",
         load::format_count(report.throughput()),
         report.elapsed.as_secs_f64()
     ))?;
-    print(&format!(
-        "latency       p50 {}  p99 {}  max {}",
-        load::format_us(report.percentile_us(50.0)),
-        load::format_us(report.percentile_us(99.0)),
-        load::format_us(report.percentile_us(100.0))
-    ))?;
+    let failures = if report.failed() > 0 {
+        format!(
+            " (of the {} answered; the slowest failure took {:.1} s)",
+            report.ok,
+            report.slowest_failure.as_secs_f64()
+        )
+    } else {
+        String::new()
+    };
+    if report.ok == 0 {
+        print("latency       none: no transaction was answered")?;
+    } else {
+        print(&format!(
+            "latency       p50 {}  p99 {}  p99.9 {}  max {}{failures}",
+            load::format_us(report.percentile_us(50.0)),
+            load::format_us(report.percentile_us(99.0)),
+            load::format_us(report.percentile_us(99.9)),
+            load::format_us(report.percentile_us(100.0))
+        ))?;
+    }
     if report.failed() > 0 {
         return Err(format!("bench: {} transactions failed", report.failed()));
     }

@@ -1,18 +1,23 @@
 //! The async client (feature `tokio`): the blocking client's transaction
-//! with tokio's socket and timer. Only the I/O is here; packing, the retry
-//! schedule and telling the reply from junk are shared with [`UdpClient`].
+//! with tokio's sockets and timer. Only the I/O is here; packing, the retry
+//! schedule, which socket each attempt leaves from and telling the reply
+//! from junk are shared with [`UdpClient`].
 //!
 //! [`UdpClient`]: crate::UdpClient
 
+use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
+use std::task::{Context, Poll};
 
 use pssst_core::Client;
+use tokio::io::ReadBuf;
 use tokio::net::UdpSocket;
 use tokio::time::{Instant, timeout_at};
 
-use crate::client::{
-    Exchange, RECV_BUFFER_LEN, any_local_addr, keep_waiting, max_message_len, sent,
+use crate::client::exchange::{
+    Exchange, RECV_BUFFER_LEN, SendFailure, any_local_addr, max_message_len, receive_failed,
+    send_failed, socket_to_keep,
 };
 use crate::{ClientConfig, ClientError, Transaction};
 
@@ -20,9 +25,13 @@ use crate::{ClientConfig, ClientError, Transaction};
 /// configuration, retries, errors and results as the blocking
 /// [`UdpClient`](crate::UdpClient). It reuses its buffers, so requests take
 /// `&mut self`: for concurrent requests, give each task its own client.
+/// Like [`UdpClient`](crate::UdpClient), it sends each retransmission from a
+/// socket of its own (a new source port), listens on all of them, and keeps
+/// the one the reply arrived on.
 ///
-/// Dropping a request's future abandons it; a late reply to it is then
-/// ignored by the next request like any other stray datagram.
+/// Dropping a request's future abandons it: the next request starts by
+/// closing all but its newest socket, and a late reply on that one is
+/// ignored like any other stray datagram.
 ///
 /// ```
 /// use pssst_udp::{AsyncUdpClient, ClientConfig, Echo, ServerConfig, UdpServer};
@@ -46,7 +55,13 @@ use crate::{ClientConfig, ClientError, Transaction};
 /// ```
 #[derive(Debug)]
 pub struct AsyncUdpClient {
-    socket: UdpSocket,
+    server: SocketAddr,
+    /// `sockets[0]` is the primary; `sockets[k]` was opened for attempt
+    /// `k + 1` of the request in progress.
+    sockets: Vec<UdpSocket>,
+    /// Where the next receive starts, so that a flood on one socket cannot
+    /// starve the others.
+    turn: usize,
     client: Client,
     config: ClientConfig,
     packet: Vec<u8>,
@@ -60,10 +75,10 @@ impl AsyncUdpClient {
         client: Client,
         config: ClientConfig,
     ) -> io::Result<Self> {
-        let socket = UdpSocket::bind(any_local_addr(server)).await?;
-        socket.connect(server).await?;
         Ok(AsyncUdpClient {
-            socket,
+            server,
+            sockets: vec![open(server).await?],
+            turn: 0,
             client,
             config,
             packet: Vec::new(),
@@ -71,9 +86,10 @@ impl AsyncUdpClient {
         })
     }
 
-    /// The local address requests are sent from.
+    /// The local address the next request is first sent from. It changes
+    /// when a retransmission, sent from a new port, gets the reply.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.socket.local_addr()
+        self.sockets[0].local_addr()
     }
 
     /// The largest message one request can carry.
@@ -88,26 +104,95 @@ impl AsyncUdpClient {
 
     /// Sends `message`, returns the reply with how it went.
     pub async fn transact(&mut self, message: &[u8]) -> Result<Transaction, ClientError> {
+        // Left over by an abandoned request: keep its newest socket.
+        self.keep(self.sockets.len() - 1);
+        let result = self.exchange(message).await;
+        self.keep(socket_to_keep(&result, self.sockets.len()));
+        result
+    }
+
+    async fn exchange(&mut self, message: &[u8]) -> Result<Transaction, ClientError> {
         let mut exchange = Exchange::start(&self.client, self.config, message, &mut self.packet)?;
-        while let Some(wait) = exchange.next_attempt() {
-            sent(self.socket.send(exchange.packet(&self.packet)).await)?;
-            let deadline = Instant::now() + wait;
-            while let Ok(received) = timeout_at(deadline, self.socket.recv(&mut self.buffer)).await
-            {
+        while let Some(attempt) = exchange.next_attempt() {
+            if attempt.socket() == self.sockets.len() {
+                self.sockets.push(open(self.server).await?);
+            }
+            send(
+                &self.sockets[attempt.socket()],
+                exchange.packet(&self.packet),
+            )
+            .await?;
+            let deadline = Instant::now() + attempt.wait;
+            loop {
+                let (sockets, buffer, turn) = (&self.sockets, &mut self.buffer, &mut self.turn);
+                let any = poll_fn(|cx| poll_receive(sockets, buffer, turn, cx));
+                let Ok((socket, received)) = timeout_at(deadline, any).await else {
+                    break;
+                };
                 match received {
                     Ok(n) => {
-                        if let Some(done) = exchange.receive(&mut self.buffer[..n]) {
+                        if let Some(done) = exchange.receive(&mut self.buffer[..n], socket) {
                             return Ok(done);
                         }
                     }
+                    // An ICMP error or a signal instead of a datagram: wait on.
                     Err(e) => {
-                        if !keep_waiting(e)? {
-                            break;
-                        }
+                        receive_failed(e)?;
                     }
                 }
             }
         }
         Err(exchange.timed_out())
     }
+
+    /// Keeps socket `index` as the primary and closes the others.
+    fn keep(&mut self, index: usize) {
+        if self.sockets.len() > 1 {
+            let kept = self.sockets.swap_remove(index.min(self.sockets.len() - 1));
+            self.sockets.clear();
+            self.sockets.push(kept);
+            self.turn = 0;
+        }
+    }
+}
+
+/// A socket on an ephemeral port, connected to `server`.
+async fn open(server: SocketAddr) -> io::Result<UdpSocket> {
+    let socket = UdpSocket::bind(any_local_addr(server)).await?;
+    socket.connect(server).await?;
+    Ok(socket)
+}
+
+/// Sends `packet` once, or once more if an ICMP error from an earlier send
+/// was reported instead.
+async fn send(socket: &UdpSocket, packet: &[u8]) -> Result<(), ClientError> {
+    for _ in 0..2 {
+        match socket.send(packet).await {
+            Ok(_) => return Ok(()),
+            Err(e) => match send_failed(e)? {
+                SendFailure::Again => continue,
+                SendFailure::Lost => return Ok(()),
+            },
+        }
+    }
+    Ok(())
+}
+
+/// The first datagram (or receive error) on any of `sockets`, as (socket
+/// index, result), trying them in turn from `turn` on.
+fn poll_receive(
+    sockets: &[UdpSocket],
+    buffer: &mut [u8],
+    turn: &mut usize,
+    cx: &mut Context<'_>,
+) -> Poll<(usize, io::Result<usize>)> {
+    for step in 0..sockets.len() {
+        let index = (*turn + step) % sockets.len();
+        let mut read = ReadBuf::new(buffer);
+        if let Poll::Ready(result) = sockets[index].poll_recv(cx, &mut read) {
+            *turn = index + 1;
+            return Poll::Ready((index, result.map(|()| read.filled().len())));
+        }
+    }
+    Poll::Pending
 }

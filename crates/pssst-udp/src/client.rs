@@ -1,21 +1,28 @@
 //! The blocking client: one request, one reply, retransmitting the same
-//! packet until the reply arrives or the attempts run out.
+//! packet (each time from a fresh source port) until the reply arrives or
+//! the attempts run out.
 
 use std::fmt;
 use std::io;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use pssst_core::{Client, ClientReplyHandler};
+use pssst_core::Client;
 
-use crate::MAX_DATAGRAM;
+pub(crate) mod exchange;
+mod sockets;
+
+use exchange::{Exchange, RECV_BUFFER_LEN, max_message_len, socket_to_keep};
+use sockets::Sockets;
 
 /// Timeouts and retries of a [`UdpClient`].
 #[derive(Debug, Clone, Copy)]
 pub struct ClientConfig {
     /// How long the first attempt waits for the reply.
     pub timeout: Duration,
-    /// Retransmissions after the first attempt (so `retries + 1` sends).
+    /// Retransmissions after the first attempt (so `retries + 1` sends),
+    /// each from a socket of its own: at most `retries + 1` sockets are
+    /// open during a request, one between requests.
     pub retries: u32,
     /// Each retry waits twice as long as the one before, up to this.
     pub max_timeout: Duration,
@@ -42,12 +49,16 @@ impl ClientConfig {
 }
 
 impl Default for ClientConfig {
-    /// 500 ms, doubling up to 4 s, 4 retries: gives up after 11.5 s.
+    /// 500 ms, doubling up to 2 s, 6 retries: gives up after 11.5 s.
+    /// Many short waits rather than few long ones: behind a balancer that
+    /// pins flows, each retransmission (from a new source port) is a new
+    /// draw, and a request stuck with a dead backend fails only if every
+    /// draw hits it: (1/3)^6 = 1/729 with one of three dead.
     fn default() -> ClientConfig {
         ClientConfig {
             timeout: Duration::from_millis(500),
-            retries: 4,
-            max_timeout: Duration::from_secs(4),
+            retries: 6,
+            max_timeout: Duration::from_secs(2),
         }
     }
 }
@@ -59,6 +70,11 @@ pub struct Transaction {
     pub reply: Vec<u8>,
     /// Sends it took (1 = no retransmission).
     pub attempts: u32,
+    /// The attempt whose socket the reply arrived on (1 = the first send).
+    /// Every attempt is the same packet, so whichever reply arrives first is
+    /// taken: a late reply to the first send, after a retransmission went
+    /// out, gives 1 here and more in `attempts`.
+    pub answered_attempt: u32,
     /// Datagrams received and ignored while waiting (not the reply: forged,
     /// corrupted, stale, or for another request).
     pub ignored: u32,
@@ -126,36 +142,31 @@ impl From<io::Error> for ClientError {
 /// A blocking PSSST-over-UDP client for one server. Not `Sync` (it reuses
 /// its buffers): give each thread its own.
 ///
-/// The socket is connected, so the kernel drops datagrams from other
+/// Its sockets are connected, so the kernel drops datagrams from other
 /// addresses; anything else that is not the reply to the request in flight
 /// is ignored without giving up on the genuine one.
+///
+/// Each retransmission leaves from a socket of its own (a new source port),
+/// so that behind a load balancer that pins flows to backends (nftables or
+/// IPVS with conntrack, ECMP, cloud balancers) it can reach another backend
+/// than the one that did not answer. All the request's sockets are listened
+/// on until it ends; then the one the reply arrived on is kept for the next
+/// requests and the others are closed. The scheme and why:
+/// [docs/scaling-out.md](https://github.com/pssst-rs/pssst-rs/blob/main/docs/scaling-out.md).
 #[derive(Debug)]
 pub struct UdpClient {
-    socket: UdpSocket,
+    sockets: Sockets,
     client: Client,
     config: ClientConfig,
     packet: Vec<u8>,
     buffer: Vec<u8>,
 }
 
-/// Receive buffer: room for any datagram, so none is silently truncated.
-pub(crate) const RECV_BUFFER_LEN: usize = 1 << 16;
-
-/// The wildcard address of `server`'s family, on an ephemeral port.
-pub(crate) fn any_local_addr(server: SocketAddr) -> SocketAddr {
-    match server {
-        SocketAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
-        SocketAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
-    }
-}
-
 impl UdpClient {
     /// A client bound to an ephemeral local port, connected to `server`.
     pub fn connect(server: SocketAddr, client: Client, config: ClientConfig) -> io::Result<Self> {
-        let socket = UdpSocket::bind(any_local_addr(server))?;
-        socket.connect(server)?;
         Ok(UdpClient {
-            socket,
+            sockets: Sockets::connect(server)?,
             client,
             config,
             packet: Vec::new(),
@@ -163,9 +174,10 @@ impl UdpClient {
         })
     }
 
-    /// The local address requests are sent from.
+    /// The local address the next request is first sent from. It changes
+    /// when a retransmission, sent from a new port, gets the reply.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.socket.local_addr()
+        self.sockets.local_addr()
     }
 
     /// The largest message one request can carry.
@@ -180,149 +192,24 @@ impl UdpClient {
 
     /// Sends `message`, returns the reply with how it went.
     pub fn transact(&mut self, message: &[u8]) -> Result<Transaction, ClientError> {
+        let result = self.exchange(message);
+        self.sockets
+            .keep(socket_to_keep(&result, self.sockets.len()));
+        result
+    }
+
+    fn exchange(&mut self, message: &[u8]) -> Result<Transaction, ClientError> {
         let mut exchange = Exchange::start(&self.client, self.config, message, &mut self.packet)?;
-        while let Some(wait) = exchange.next_attempt() {
-            sent(self.socket.send(exchange.packet(&self.packet)))?;
-            let deadline = Instant::now() + wait;
-            loop {
-                let remaining = deadline.saturating_duration_since(Instant::now());
-                if remaining.is_zero() {
-                    break;
-                }
-                self.socket.set_read_timeout(Some(remaining))?;
-                match self.socket.recv(&mut self.buffer) {
-                    Ok(n) => {
-                        if let Some(done) = exchange.receive(&mut self.buffer[..n]) {
-                            return Ok(done);
-                        }
-                    }
-                    Err(e) => {
-                        if !keep_waiting(e)? {
-                            break;
-                        }
-                    }
+        while let Some(attempt) = exchange.next_attempt() {
+            self.sockets
+                .send(attempt.socket(), exchange.packet(&self.packet))?;
+            let deadline = Instant::now() + attempt.wait;
+            while let Some((socket, n)) = self.sockets.receive(&mut self.buffer, deadline)? {
+                if let Some(done) = exchange.receive(&mut self.buffer[..n], socket) {
+                    return Ok(done);
                 }
             }
         }
         Err(exchange.timed_out())
-    }
-}
-
-/// The largest message one request from `client` can carry.
-pub(crate) fn max_message_len(client: &Client) -> usize {
-    let overhead = client.request_len(0).unwrap_or(MAX_DATAGRAM);
-    MAX_DATAGRAM.saturating_sub(overhead)
-}
-
-/// Whether a send went out, as far as retrying is concerned.
-pub(crate) fn sent(result: io::Result<usize>) -> Result<(), ClientError> {
-    match result {
-        Ok(_) => Ok(()),
-        // An ICMP error from an earlier send: this one may still go.
-        Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(()),
-        Err(e) => Err(ClientError::Io(e)),
-    }
-}
-
-/// After a failed receive: keep waiting out this attempt (`true`), end it
-/// (`false`, the wait is over), or fail.
-pub(crate) fn keep_waiting(e: io::Error) -> Result<bool, ClientError> {
-    match e.kind() {
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Ok(false),
-        // Interrupted, or the server port was closed (ICMP).
-        io::ErrorKind::Interrupted | io::ErrorKind::ConnectionRefused => Ok(true),
-        _ => Err(ClientError::Io(e)),
-    }
-}
-
-/// One transaction without its I/O, shared by the blocking and async
-/// clients: the packed request, the retry schedule, and telling the reply
-/// from datagrams to ignore.
-pub(crate) struct Exchange {
-    handler: ClientReplyHandler,
-    len: usize,
-    start: Instant,
-    attempts: u32,
-    made: u32,
-    wait: Duration,
-    max_wait: Duration,
-    ignored: u32,
-}
-
-impl Exchange {
-    /// Packs `message` into `packet` (grown as needed, reused across calls).
-    pub(crate) fn start(
-        client: &Client,
-        config: ClientConfig,
-        message: &[u8],
-        packet: &mut Vec<u8>,
-    ) -> Result<Exchange, ClientError> {
-        let max = max_message_len(client);
-        if message.len() > max {
-            return Err(ClientError::MessageTooLarge { max });
-        }
-        let needed = client
-            .request_len(message.len())
-            .map_err(ClientError::Pssst)?;
-        if packet.len() < needed {
-            packet.resize(needed, 0);
-        }
-        let (len, handler) = client
-            .pack_request_into(message, packet)
-            .map_err(ClientError::Pssst)?;
-        Ok(Exchange {
-            handler,
-            len,
-            start: Instant::now(),
-            attempts: config.retries.saturating_add(1),
-            made: 0,
-            wait: config.timeout,
-            max_wait: config.max_timeout.max(config.timeout),
-            ignored: 0,
-        })
-    }
-
-    /// The request to (re)send: the same bytes every attempt.
-    pub(crate) fn packet<'p>(&self, packet: &'p [u8]) -> &'p [u8] {
-        &packet[..self.len]
-    }
-
-    /// Starts the next attempt and returns how long it waits for the reply
-    /// (doubling each time, up to the maximum); `None` once all are made.
-    pub(crate) fn next_attempt(&mut self) -> Option<Duration> {
-        if self.made >= self.attempts {
-            return None;
-        }
-        if self.made > 0 {
-            self.wait = self.wait.saturating_mul(2).min(self.max_wait);
-        }
-        self.made += 1;
-        Some(self.wait)
-    }
-
-    /// The transaction if `datagram` is the reply; otherwise it is counted
-    /// as ignored and the wait goes on.
-    pub(crate) fn receive(&mut self, datagram: &mut [u8]) -> Option<Transaction> {
-        match self.handler.unpack_reply_in_place(datagram) {
-            Ok(reply) => Some(Transaction {
-                reply: reply.to_vec(),
-                attempts: self.made,
-                ignored: self.ignored,
-                elapsed: self.start.elapsed(),
-            }),
-            Err(_) => {
-                self.ignored = self.ignored.saturating_add(1);
-                None
-            }
-        }
-    }
-
-    /// The error once every attempt went unanswered.
-    pub(crate) fn timed_out(&self) -> ClientError {
-        ClientError::TimedOut {
-            attempts: self.attempts,
-            ignored: self.ignored,
-        }
     }
 }

@@ -16,9 +16,15 @@
 //!   [`DeferredHandler`] answers later through a [`Responder`], from any
 //!   thread or runtime, with many requests in flight (bounded by
 //!   [`ServerConfig::max_in_flight`]) and none waiting for another.
+//! - [`Intake`]: all of the above short of the socket (every check, the
+//!   reply cache, the in-flight bound, sealing under anti-amplification),
+//!   for a server on another transport or event loop; each new request
+//!   comes with a [`Ticket`] that seals its reply and counts how it ended.
 //! - [`UdpClient`]: blocking; sends a request and retransmits the same
-//!   packet until the reply arrives, ignoring anything that is not the
-//!   reply (forged, stale, for another request).
+//!   packet, each time from a new source port (a load balancer that pins
+//!   flows then draws a backend anew), until the reply to any attempt
+//!   arrives, ignoring anything that is not the reply (forged, stale, for
+//!   another request).
 //! - `AsyncUdpClient` (feature `tokio`): the same client on tokio, with the
 //!   same configuration, retries, errors and results.
 //! - `junk` (feature `junk`): malformed packets for demos, soak tests and
@@ -67,8 +73,8 @@ pub use async_client::AsyncUdpClient;
 pub use cache::{ENTRY_OVERHEAD, Lookup, ReplyCache, Reservation, Verdict};
 pub use client::{ClientConfig, ClientError, Transaction, UdpClient};
 pub use server::{
-    DeferredHandler, Echo, Handler, HandlerFailure, Request, Responder, ServerConfig, ServerKeys,
-    UdpServer,
+    Admission, Admitted, DeferredHandler, Echo, Handler, HandlerFailure, Intake, Request,
+    Responder, ServerConfig, ServerKeys, ServerMonitor, Tally, Ticket, UdpServer,
 };
 pub use stats::{Counter, HANDLER_DURATION_BOUNDS, HandlerDurations, Stats};
 

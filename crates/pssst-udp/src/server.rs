@@ -5,26 +5,28 @@
 use std::collections::HashSet;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use pssst_core::{DH_PARAM_LEN, PublicKey};
 
-use crate::cache::ReplyCache;
 use crate::stats::{HandlerDurations, HandlerTimer, Stats, WorkerStats};
 
 mod config;
+mod intake;
 mod keys;
 mod responder;
 mod sockets;
+mod ticket;
 mod worker;
 
 pub use config::ServerConfig;
-use keys::KeySet;
+pub use intake::{Admission, Admitted, Intake};
 pub use keys::ServerKeys;
-pub use responder::{DeferredHandler, HandlerFailure, Responder};
+pub use responder::{DeferredHandler, Responder};
+pub use ticket::{HandlerFailure, Tally, Ticket};
 
 /// One request, as a [`Handler`] sees it.
 #[derive(Debug)]
@@ -87,40 +89,52 @@ impl Handler for Echo {
 #[derive(Debug)]
 pub struct UdpServer {
     local_addr: SocketAddr,
-    keys: Arc<Keys>,
+    intake: Arc<Intake>,
     shutdown: Arc<AtomicBool>,
     workers: Vec<JoinHandle<()>>,
     stats: Arc<[WorkerStats]>,
-    in_flight: Arc<AtomicUsize>,
     drain_timeout: Duration,
     handler_timer: Arc<HandlerTimer>,
 }
 
-/// The current keys and allowlist, replaced whole by [`UdpServer::reload`].
-struct Keys(RwLock<Arc<KeySet>>);
-
-impl Keys {
-    fn current(&self) -> Arc<KeySet> {
-        Arc::clone(&self.0.read().unwrap_or_else(PoisonError::into_inner))
-    }
+/// Reads a running server's counters: see [`UdpServer::monitor`]. Cheap to
+/// clone; reading never blocks the workers for long.
+#[derive(Debug, Clone)]
+pub struct ServerMonitor {
+    stats: Arc<[WorkerStats]>,
+    intake: Arc<Intake>,
+    handler_timer: Arc<HandlerTimer>,
 }
 
-impl std::fmt::Debug for Keys {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Keys")
+impl ServerMonitor {
+    /// The counters so far, summed over the workers.
+    pub fn stats(&self) -> Stats {
+        Stats::sum(self.stats.iter())
+    }
+
+    /// Requests handed to the handler and not answered yet.
+    pub fn in_flight(&self) -> usize {
+        self.intake.in_flight()
+    }
+
+    /// Each public key served, in the order tried, with the replies sent
+    /// under it.
+    pub fn replies_by_key(&self) -> Vec<(PublicKey, u64)> {
+        self.intake.replies_by_key()
+    }
+
+    /// How long handlers took so far.
+    pub fn handler_durations(&self) -> HandlerDurations {
+        self.handler_timer.snapshot()
     }
 }
 
 /// What every worker shares (read-only, but for counters).
 struct Shared<H> {
-    keys: Arc<Keys>,
+    intake: Arc<Intake>,
     handler: H,
-    allow_amplification: bool,
-    reply_cache: Option<ReplyCache>,
     shutdown: Arc<AtomicBool>,
     stats: Arc<[WorkerStats]>,
-    in_flight: Arc<AtomicUsize>,
-    max_in_flight: usize,
     handler_timer: Arc<HandlerTimer>,
 }
 
@@ -147,10 +161,7 @@ impl UdpServer {
         config: ServerConfig,
         handler: H,
     ) -> io::Result<UdpServer> {
-        let reply_cache = match config.reply_cache {
-            Some((budget, ttl)) => Some(ReplyCache::new(budget, ttl)?),
-            None => None,
-        };
+        let intake = Arc::new(Intake::new(keys, &config)?);
         let workers = match config.workers {
             0 => thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
@@ -159,19 +170,12 @@ impl UdpServer {
         let local_addr = sockets[0].local_addr()?;
         let shutdown = Arc::new(AtomicBool::new(false));
         let stats: Arc<[WorkerStats]> = (0..workers).map(|_| WorkerStats::default()).collect();
-        let in_flight = Arc::new(AtomicUsize::new(0));
         let handler_timer = Arc::new(HandlerTimer::default());
-        let key_set = KeySet::new(keys.into(), config.suites, config.authorized_clients, None);
-        let keys = Arc::new(Keys(RwLock::new(Arc::new(key_set))));
         let shared = Arc::new(Shared {
-            keys: Arc::clone(&keys),
+            intake: Arc::clone(&intake),
             handler,
-            allow_amplification: config.allow_amplification,
-            reply_cache,
             shutdown: Arc::clone(&shutdown),
             stats: Arc::clone(&stats),
-            in_flight: Arc::clone(&in_flight),
-            max_in_flight: config.max_in_flight.max(1),
             handler_timer: Arc::clone(&handler_timer),
         });
         let mut handles = Vec::with_capacity(workers);
@@ -193,11 +197,10 @@ impl UdpServer {
         }
         Ok(UdpServer {
             local_addr,
-            keys,
+            intake,
             shutdown,
             workers: handles,
             stats,
-            in_flight,
             drain_timeout: config.drain_timeout,
             handler_timer,
         })
@@ -210,32 +213,7 @@ impl UdpServer {
 
     /// The public key clients must encrypt to (the first of its keys).
     pub fn public_key(&self) -> PublicKey {
-        self.keys.current().primary()
-    }
-
-    /// Each public key the server answers to, in the order tried, with the
-    /// replies sent under it so far (a key kept across reloads keeps its count).
-    pub fn replies_by_key(&self) -> Vec<(PublicKey, u64)> {
-        self.keys.current().answered()
-    }
-
-    /// Replaces the keys and the allowlist (`None`: an open service) at
-    /// once, while the workers keep serving: each request is handled
-    /// entirely under the old or entirely under the new set.
-    pub fn reload(&self, keys: ServerKeys, authorized_clients: Option<HashSet<PublicKey>>) {
-        let mut current = self.keys.0.write().unwrap_or_else(PoisonError::into_inner);
-        let suites = current.suites;
-        *current = Arc::new(KeySet::new(
-            keys,
-            suites,
-            authorized_clients,
-            Some(&current),
-        ));
-    }
-
-    /// How long handlers took so far.
-    pub fn handler_durations(&self) -> HandlerDurations {
-        self.handler_timer.snapshot()
+        self.intake.public_key()
     }
 
     /// Number of worker threads (and sockets).
@@ -243,14 +221,42 @@ impl UdpServer {
         self.stats.len()
     }
 
-    /// Requests handed to the handler and not answered yet.
-    pub fn in_flight(&self) -> usize {
-        self.in_flight.load(Ordering::Acquire)
+    /// A handle that reads the server's counters from anywhere (a metrics
+    /// endpoint, another thread), for as long as it is kept.
+    pub fn monitor(&self) -> ServerMonitor {
+        ServerMonitor {
+            stats: Arc::clone(&self.stats),
+            intake: Arc::clone(&self.intake),
+            handler_timer: Arc::clone(&self.handler_timer),
+        }
     }
 
     /// The counters so far, summed over the workers.
     pub fn stats(&self) -> Stats {
-        Stats::sum(self.stats.iter())
+        self.monitor().stats()
+    }
+
+    /// Requests handed to the handler and not answered yet.
+    pub fn in_flight(&self) -> usize {
+        self.monitor().in_flight()
+    }
+
+    /// Each public key the server answers to, in the order tried, with the
+    /// replies sent under it so far (a key kept across reloads keeps its count).
+    pub fn replies_by_key(&self) -> Vec<(PublicKey, u64)> {
+        self.monitor().replies_by_key()
+    }
+
+    /// How long handlers took so far.
+    pub fn handler_durations(&self) -> HandlerDurations {
+        self.monitor().handler_durations()
+    }
+
+    /// Replaces the keys and the allowlist (`None`: an open service) at
+    /// once, while the workers keep serving: each request is handled
+    /// entirely under the old or entirely under the new set.
+    pub fn reload(&self, keys: ServerKeys, authorized_clients: Option<HashSet<PublicKey>>) {
+        self.intake.reload(keys, authorized_clients);
     }
 
     /// Stops taking datagrams, waits for the workers (about one poll

@@ -18,7 +18,9 @@ use pssst_core::{CipherSuites, Error, Header, PrivateKey, PublicKey, Server, Ser
 pub struct ServerKeys(Vec<PrivateKey>);
 
 impl ServerKeys {
-    /// At least one key, and no key twice.
+    /// At least one key. A key given twice is kept once, at its first
+    /// place: a pool can list the same file paths throughout a rotation
+    /// (`current.key` and `next.key` may hold the same key before and after).
     pub fn new(keys: Vec<PrivateKey>) -> io::Result<ServerKeys> {
         if keys.is_empty() {
             return Err(io::Error::new(
@@ -26,14 +28,12 @@ impl ServerKeys {
                 "a server needs at least one key",
             ));
         }
-        let publics: HashSet<PublicKey> = keys.iter().map(PrivateKey::public_key).collect();
-        if publics.len() != keys.len() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "the same key is given twice",
-            ));
-        }
-        Ok(ServerKeys(keys))
+        let mut seen = HashSet::new();
+        let unique = keys
+            .into_iter()
+            .filter(|key| seen.insert(key.public_key()))
+            .collect();
+        Ok(ServerKeys(unique))
     }
 
     /// The public keys, in order.

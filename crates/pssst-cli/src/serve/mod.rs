@@ -1,0 +1,201 @@
+//! `pssst serve`: the UDP server with its handler (echo, `--exec`,
+//! `--forward`), signals (SIGINT/SIGTERM stop, SIGHUP reloads), metrics
+//! endpoint, logs and stats file.
+
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use pssst_udp::{Echo, ServerConfig, UdpServer};
+use tokio::runtime::Runtime;
+
+use crate::{ServeArgs, args, exec, forward, keys, parse_addr, print};
+
+pub mod logs;
+mod metrics;
+mod reload;
+mod stats_file;
+
+use reload::Sources;
+use stats_file::StatsFile;
+
+pub(crate) fn serve(args: ServeArgs) -> Result<(), String> {
+    logs::init(args.log_format)?;
+    let sources = Sources {
+        keys: args.key.clone(),
+        authorized_keys: args.authorized_keys.clone(),
+    };
+    let loaded = sources.load()?;
+    let listen = parse_addr("listen", &args.listen)?;
+    let metrics_addr = match &args.metrics {
+        Some(addr) => Some(parse_addr("metrics", addr)?),
+        None => None,
+    };
+    let mut config = ServerConfig::default()
+        .workers(args.workers.into())
+        .allow_amplification(args.allow_amplification)
+        .reuse_port(args.reuse_port)
+        .suites(args::suite_set(&args.suites));
+    if let Some(allowed) = loaded.authorized_clients {
+        config = config.authorized_clients(allowed);
+    }
+    let cannot_bind = |e: io::Error| match e.kind() {
+        io::ErrorKind::AddrInUse if !args.reuse_port => format!(
+            "cannot listen on {listen}: another process serves it (--reuse-port joins it on purpose)"
+        ),
+        _ => format!("cannot listen on {listen}: {}", keys::io_reason(&e)),
+    };
+    let max_in_flight = args.max_in_flight as usize;
+    let runtime = handler_runtime(max_in_flight)?;
+    let server = match (args.exec, &args.forward) {
+        (None, None) => UdpServer::bind(listen, loaded.keys, config, Echo).map_err(cannot_bind)?,
+        (exec, forward) => {
+            // Output may vary between runs: copies of a request must get
+            // the bytes of the first reply, so the cache must outlive a run.
+            let (flag, timeout) = match exec {
+                Some(_) => ("--exec-timeout", args.exec_timeout),
+                None => ("--forward-timeout", args.forward_timeout),
+            };
+            if timeout >= args.reply_cache_ttl {
+                return Err(format!(
+                    "{flag} ({timeout:?}) must be shorter than --reply-cache-ttl ({:?})",
+                    args.reply_cache_ttl
+                ));
+            }
+            let config = config
+                .reply_cache(args.reply_cache_bytes, args.reply_cache_ttl)
+                .max_in_flight(max_in_flight)
+                // On shutdown, the requests in flight get their answers.
+                .drain_timeout(timeout + DRAIN_MARGIN);
+            let handle = runtime.handle().clone();
+            match (exec, forward) {
+                (Some(command), _) => {
+                    let handler = exec::ExecHandler::new(command, timeout, handle)
+                        .map_err(|e| format!("cannot supervise commands: {e}"))?;
+                    UdpServer::bind_deferred(listen, loaded.keys, config, handler)
+                }
+                (None, url) => {
+                    let url = url.as_deref().unwrap_or_default();
+                    let handler = forward::ForwardHandler::new(url, timeout, handle)?;
+                    UdpServer::bind_deferred(listen, loaded.keys, config, handler)
+                }
+            }
+            .map_err(cannot_bind)?
+        }
+    };
+    let metrics_bound = match metrics_addr {
+        Some(addr) => Some(metrics::start(addr, server.monitor(), &runtime)?),
+        None => None,
+    };
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let hangup = Arc::new(AtomicBool::new(false));
+    let signals = [
+        (signal_hook::consts::SIGINT, &stop),
+        (signal_hook::consts::SIGTERM, &stop),
+        (signal_hook::consts::SIGHUP, &hangup),
+    ];
+    for (signal, flag) in signals {
+        signal_hook::flag::register(signal, Arc::clone(flag))
+            .map_err(|e| format!("cannot install a signal handler: {e}"))?;
+    }
+    // The first snapshot is written before the server announces itself: a
+    // bad path is a startup error, and the file exists once it listens.
+    let mut stats_file = match &args.stats_file {
+        Some(path) => {
+            let file = StatsFile::new(path.clone())?;
+            file.write(&server.stats())
+                .map_err(|e| format!("--stats-file {}", file.describe(&e)))?;
+            Some(file)
+        }
+        None => None,
+    };
+    let interval = Duration::from_millis(args.stats_interval_ms);
+    let closed = if args.authorized_keys.is_some() {
+        ", closed service"
+    } else {
+        ""
+    };
+    let metrics_note = metrics_bound
+        .map(|addr| format!(", metrics http://{addr}/metrics"))
+        .unwrap_or_default();
+    print(&format!(
+        "pssst serve: listening on {} ({} workers{closed}), public key {}{metrics_note}",
+        server.local_addr(),
+        server.workers(),
+        server.public_key()
+    ))?;
+    tracing::info!(
+        listen = %server.local_addr(),
+        workers = server.workers(),
+        keys = server.replies_by_key().len(),
+        closed = args.authorized_keys.is_some(),
+        metrics = metrics_bound.map(|a| a.to_string()).unwrap_or_default(),
+        "serving"
+    );
+    // The stats file is written and SIGHUP handled from this loop: no
+    // extra thread to stop.
+    let mut next_write = Instant::now() + interval;
+    while !stop.load(Ordering::Relaxed) {
+        if hangup.swap(false, Ordering::Relaxed) {
+            reload(&server, &sources);
+        }
+        let now = Instant::now();
+        if let Some(file) = &mut stats_file
+            && now >= next_write
+        {
+            file.update(&server.stats());
+            next_write = now + interval;
+        }
+        let nap = match stats_file {
+            Some(_) => next_write.saturating_duration_since(Instant::now()),
+            None => POLL,
+        };
+        std::thread::sleep(nap.min(POLL));
+    }
+    let stats = server.shutdown();
+    runtime.shutdown_background();
+    if let Some(file) = &mut stats_file {
+        file.update(&stats);
+    }
+    tracing::info!(counters = %stats, "stopped");
+    print(&format!("pssst serve: stopped; {stats}"))
+}
+
+/// SIGHUP: re-reads the key files and the allowlist. All or nothing: a file
+/// that does not parse keeps the running configuration.
+fn reload(server: &UdpServer, sources: &Sources) {
+    match sources.load() {
+        Ok(loaded) => {
+            let keys = loaded.keys.public_keys().len();
+            let closed = loaded.authorized_clients.is_some();
+            server.reload(loaded.keys, loaded.authorized_clients);
+            tracing::info!(keys, closed, public_key = %server.public_key(), "reloaded");
+        }
+        Err(error) => {
+            tracing::error!("reload failed, the previous configuration stays in force: {error}");
+        }
+    }
+}
+
+/// How often `serve` checks for signals.
+const POLL: Duration = Duration::from_millis(50);
+
+/// Shutdown waits this much past the handler timeout for requests in flight.
+const DRAIN_MARGIN: Duration = Duration::from_secs(1);
+
+/// The runtime of `--exec` and `--forward` handlers and of the metrics
+/// endpoint: HTTP on one thread (measured faster than two here: fewer
+/// cross-thread wakeups), commands on blocking threads (one per request in
+/// flight).
+fn handler_runtime(max_in_flight: usize) -> Result<Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .max_blocking_threads(max_in_flight)
+        .thread_name("pssst-handler")
+        .enable_io()
+        .enable_time()
+        .build()
+        .map_err(|e| format!("cannot start the handler runtime: {e}"))
+}
