@@ -4,7 +4,7 @@ use std::sync::Mutex;
 
 use pssst_core::{
     CipherSuite, Client, ClientReplyHandler, DH_PARAM_LEN, Error, Header, PACKET_OVERHEAD,
-    PrivateKey, PublicKey, SUITE_X25519_AESGCM128,
+    PrivateKey, PublicKey,
 };
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -38,7 +38,8 @@ impl PyClient {
     /// `Client(server_public, client_private=None, suite=1)`: both keys 32
     /// raw bytes, `suite` the header's cipher suite identifier.
     #[new]
-    #[pyo3(signature = (server_public, client_private=None, suite=SUITE_X25519_AESGCM128))]
+    // A literal default, so the text signature (and stubtest) shows it.
+    #[pyo3(signature = (server_public, client_private=None, suite=1))]
     fn new(
         py: Python<'_>,
         server_public: &Bound<'_, PyAny>,

@@ -89,7 +89,8 @@ struct ServeArgs {
     /// The output should depend only on the request: a retry reuses the
     /// request's AES-GCM key and nonce, and the reply cache is per process,
     /// so in a pool of servers a command whose output varies can answer one
-    /// request twice with different bytes (nonce reuse). Each command runs
+    /// request twice with different bytes (nonce reuse; suite 1 only:
+    /// clients of --suite gcm-siv are not exposed). Each command runs
     /// in its own process group, killed whole at the timeout; output longer
     /// than the reply may be (see --allow-amplification) stops it, no reply
     #[arg(long, value_name = "CMD")]

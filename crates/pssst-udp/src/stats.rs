@@ -34,7 +34,8 @@ pub enum Counter {
     DroppedUnknownSuite,
     /// DH parameter of small order (caught before or by X25519).
     DroppedLowOrder,
-    /// AES-GCM authentication failed: forged, corrupted, or for another key.
+    /// AEAD authentication failed: forged, corrupted, relabeled with another
+    /// suite, or for another key.
     DroppedDecryptFailed,
     /// The client-authentication proof inside the request is invalid.
     DroppedClientAuthFailed,
