@@ -55,6 +55,15 @@
 #define PSSST_CLIENT_AUTH_OVERHEAD 64
 
 /**
+ * No client may send a copy of a request later than this many
+ * milliseconds after its first copy: the server may have forgotten its
+ * reply, and a second, different reply would reuse the AES-GCM nonce. To
+ * keep trying after that, pack a fresh request (the server's handler may
+ * then run twice).
+ */
+#define PSSST_RETRANSMISSION_WINDOW_MS 10000
+
+/**
  * Cipher suite 1: X25519 + SHA-256 + AES-128-GCM, the suite every PSSST
  * implementation understands and the clients' default.
  */
@@ -71,7 +80,7 @@
  * The status every fallible pssst function returns. `PSSST_OK` is 0; every
  * other value is an error, and `pssst_result_message` describes it.
  *
- * The codes from `PSSST_ERR_TRUNCATED` to `PSSST_ERR_MESSAGE_TOO_LARGE`
+ * The codes from `PSSST_ERR_TRUNCATED` to `PSSST_ERR_RETRY_WINDOW_EXCEEDED`
  * are pssst-core's errors; the others come from the C API itself.
  * Crypto failures are deliberately coarse: a forged, corrupted or
  * misdirected packet is `PSSST_ERR_DECRYPTION_FAILED`, whatever the cause.
@@ -140,6 +149,11 @@ enum pssst_result
      * A message, packet or buffer is longer than one packet can carry.
      */
     PSSST_ERR_MESSAGE_TOO_LARGE = 13,
+    /**
+     * A retry schedule would send a copy of a request later than
+     * `PSSST_RETRANSMISSION_WINDOW_MS` after the first.
+     */
+    PSSST_ERR_RETRY_WINDOW_EXCEEDED = 14,
     /**
      * A required pointer argument was NULL (or a buffer pointer was NULL
      * with a non-zero length).
@@ -223,6 +237,22 @@ typedef struct pssst_server_reply_handler pssst_server_reply_handler;
 typedef int (*pssst_random_fn)(void *context,
                                uint8_t *buffer,
                                size_t len);
+
+/**
+ * When a client sends the copies of one request: the first copy waits
+ * `first_wait_ms` for the reply, each later wait is twice the one before
+ * up to 4 times the first, and `retries` copies follow the first.
+ */
+typedef struct {
+    /**
+     * How long the first copy waits for the reply, in milliseconds.
+     */
+    uint32_t first_wait_ms;
+    /**
+     * Copies sent after the first.
+     */
+    uint32_t retries;
+} pssst_retry_schedule;
 
 #ifdef __cplusplus
 extern "C" {
@@ -395,6 +425,29 @@ const char *pssst_result_message(uint32_t result);
  * None.
  */
 const char *pssst_version(void);
+
+/**
+ * Writes the schedule pssst's own clients use (500 ms, doubling up to
+ * 2000 ms, 6 retries) to `schedule`.
+ *
+ * # Safety
+ * `schedule` is NULL or writable.
+ */
+pssst_result pssst_retry_schedule_default(pssst_retry_schedule *schedule);
+
+/**
+ * Writes to `wait_ms` how long copy number `copy` (0 = the first send)
+ * waits for the reply before the next copy goes out, or 0 when `copy` is
+ * past the schedule's last copy (give up). Fails with
+ * `PSSST_ERR_RETRY_WINDOW_EXCEEDED` (and writes 0) when the schedule would
+ * send a copy later than `PSSST_RETRANSMISSION_WINDOW_MS` after the first.
+ *
+ * # Safety
+ * `wait_ms` is NULL or writable.
+ */
+pssst_result pssst_retry_schedule_wait_ms(pssst_retry_schedule schedule,
+                                          uint32_t copy,
+                                          uint32_t *wait_ms);
 
 /**
  * Creates a server holding `server_private_key` that accepts requests of

@@ -19,8 +19,9 @@ from .errors import (
     PSSSTDecryptFailed, PSSSTHandlerReused,
     PSSSTTruncated, PSSSTLowOrderPoint, PSSSTInvalidKey,
     PSSSTMessageTooLarge, PSSSTRngFailure, PSSSTBufferTooSmall,
-    PSSSTTimeout,
+    PSSSTRetryWindowExceeded, PSSSTTimeout,
     )
+from ._pssst import RETRANSMISSION_WINDOW, retry_waits
 
 
 
@@ -42,5 +43,6 @@ __all__ = [
     "PSSSTDecryptFailed", "PSSSTHandlerReused",
     "PSSSTTruncated", "PSSSTLowOrderPoint", "PSSSTInvalidKey",
     "PSSSTMessageTooLarge", "PSSSTRngFailure", "PSSSTBufferTooSmall",
-    "PSSSTTimeout",
+    "PSSSTRetryWindowExceeded", "PSSSTTimeout",
+    "RETRANSMISSION_WINDOW", "retry_waits",
 ]

@@ -31,21 +31,9 @@ from .pssst import PSSSTClient
 
 __all__ = ["Client", "connect"]
 
-#: Retransmissions wait twice as long as the one before, up to this many
-#: times the first wait (as ``pssst send`` and ``pssst-udp``'s default
-#: client: 0.5 s to 4 s, 11.5 s in all with 4 retries).
-_MAX_WAIT_FACTOR = 8
 #: As ``pssst send --retries``.
 _MAX_RETRIES = 100
 
-
-def _waits(timeout, retries):
-    """How long each of the ``retries + 1`` sends waits for the reply."""
-    waits, wait = [], timeout
-    for _ in range(retries + 1):
-        waits.append(wait)
-        wait = min(2 * wait, _MAX_WAIT_FACTOR * timeout)
-    return waits
 
 
 class _Socket(asyncio.DatagramProtocol):
@@ -84,7 +72,8 @@ class Client:
 
     def __init__(self, pssst_client, timeout, retries):
         self._pssst = pssst_client
-        self._waits = _waits(timeout, retries)
+        # pssst-core's schedule: every copy within the retransmission window.
+        self._waits = _pssst.retry_waits(timeout, retries)
         # Set by _start: the socket requests start from, and the server's
         # resolved address, so that new sockets reach the same server
         # without asking DNS again.
@@ -219,15 +208,18 @@ class Client:
 
 
 async def connect(address, server_public_key, client_private_key=None, *,
-                  timeout=0.5, retries=4):
+                  timeout=0.5, retries=6):
     """A :class:`Client` for the PSSST server at ``address`` (``(host,
     port)``), with one UDP socket.
 
     Keys take every form :class:`pssst.PSSSTClient` takes; without
     ``client_private_key`` requests are anonymous. The first send waits
     ``timeout`` seconds for the reply; each of the ``retries``
-    retransmissions waits twice as long as the one before, up to 8 times
-    ``timeout``.
+    retransmissions waits twice as long as the one before, up to 4 times
+    ``timeout`` (pssst-core's schedule, as ``pssst send``'s). Every
+    retransmission must leave within ``pssst.RETRANSMISSION_WINDOW`` seconds
+    of the first: a longer schedule raises
+    :class:`~pssst.PSSSTRetryWindowExceeded` here, before anything is sent.
     """
     if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real):
         raise TypeError("timeout must be a number of seconds, not {}".format(

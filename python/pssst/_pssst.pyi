@@ -12,6 +12,7 @@ from typing_extensions import disjoint_base, final
 __all__ = [
     "__version__", "_backend", "Client", "ClientReplyHandler", "Server",
     "ServerReplyHandler", "_kdf_sha256", "MAX_DATAGRAM", "REPLY_CACHE_MIN_TTL",
+    "RETRANSMISSION_WINDOW", "retry_waits",
     "_reply_request_id", "Responder", "Request",
 ]
 
@@ -24,8 +25,17 @@ _backend: str
 MAX_DATAGRAM: int
 """The largest UDP payload either side of :mod:`pssst.aio` sends (65,507)."""
 REPLY_CACHE_MIN_TTL: float
-"""Seconds the default client keeps retrying one request (11.5): the
-shortest reply cache TTL a server accepts."""
+"""The shortest reply cache TTL a server accepts, in seconds (11.5): the
+retransmission window and a delivery margin."""
+RETRANSMISSION_WINDOW: float
+"""No client sends a copy of a request later than this many seconds (10.0)
+after the first copy."""
+
+def retry_waits(first_wait: float = 0.5, retries: int = 6) -> List[float]:
+    """The wait of each send of one request, in seconds (``retries + 1``):
+    doubling from ``first_wait`` up to 4 times it. Raises
+    PSSSTRetryWindowExceeded when a copy would leave later than
+    RETRANSMISSION_WINDOW after the first."""
 
 def _kdf_sha256(dh_param: _BytesLike, shared_secret: _BytesLike) -> Tuple[bytes, bytes, bytes]:
     """Testing only: the KDF of every suite, ``(key, request_nonce, reply_nonce)``."""

@@ -54,7 +54,7 @@ async def connect(
     client_private_key: Optional[_PrivateKey] = None,
     *,
     timeout: float = 0.5,
-    retries: int = 4,
+    retries: int = 6,
 ) -> Client:
     """A client with one UDP socket; requests are anonymous without
     ``client_private_key``."""

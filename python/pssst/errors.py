@@ -21,6 +21,7 @@ __all__ = [
     "PSSSTDecryptFailed", "PSSSTHandlerReused",
     "PSSSTTruncated", "PSSSTLowOrderPoint", "PSSSTInvalidKey",
     "PSSSTMessageTooLarge", "PSSSTRngFailure", "PSSSTBufferTooSmall",
+    "PSSSTRetryWindowExceeded",
     "PSSSTTimeout",
 ]
 
@@ -79,6 +80,17 @@ class PSSSTInvalidKey(PSSSTException, ValueError):
 
 class PSSSTMessageTooLarge(PSSSTException):
     """The message is too long for one packet"""
+
+
+class PSSSTRetryWindowExceeded(PSSSTException, ValueError):
+    """A retry schedule would resend a request past the retransmission window.
+
+    No copy of a request may leave later than ``pssst.RETRANSMISSION_WINDOW``
+    seconds after the first: the server may have forgotten its reply, and a
+    second, different reply would reuse the AES-GCM nonce. Send a fresh
+    request instead (the server's handler may then run twice). Also a
+    ``ValueError``.
+    """
 
 
 class PSSSTRngFailure(PSSSTException):

@@ -86,10 +86,19 @@ int main(void)
         size_t reply_len = 0;
         int result = transact(client, (struct sockaddr *)&addr, addr_len,
                               (const uint8_t *)messages[i], strlen(messages[i]), reply,
-                              sizeof reply, &reply_len, 50, 4);
+                              sizeof reply, &reply_len,
+                              (pssst_retry_schedule){.first_wait_ms = 50, .retries = 4});
         CHECK(result == 0);
         CHECK(reply_len == strlen(expected[i]) && memcmp(reply, expected[i], reply_len) == 0);
     }
+    /* A schedule that would resend past the window sends nothing. */
+    int before = s.dropped + s.answered;
+    uint8_t unused[16];
+    size_t unused_len;
+    CHECK(transact(client, (struct sockaddr *)&addr, addr_len, (const uint8_t *)"x", 1, unused,
+                   sizeof unused, &unused_len,
+                   (pssst_retry_schedule){.first_wait_ms = 5000, .retries = 2}) == -1);
+    CHECK(s.dropped + s.answered == before);
     atomic_store(&s.stop, 1);
     pthread_join(thread, NULL);
     close(s.fd);

@@ -1,6 +1,8 @@
 """Attack 2: flooding the reply cache with fresh valid requests, then
 replaying a recorded one, must never yield a second, different reply under
-the same key and nonce. The cache fails closed instead."""
+the same key and nonce. Replies past the byte budget are evicted; a replay
+of an evicted one gets nothing (never a second run), and new requests are
+still answered."""
 
 import os
 
@@ -23,16 +25,18 @@ def test_cache_flood_then_replay_gets_identical_bytes_or_nothing(serve):
         fresh = request(served.public, b"what time is it? " * 3)
         if exchange(served.addr, fresh.packet, timeout=0.3) is not None:
             answered_fresh += 1
-    stats = served.stats()
-    assert stats.get("cache_full", 0) > 0, stats
-    assert answered_fresh < 120
+    # Bytes do not lock new requests out.
+    assert answered_fresh >= 110, served.stats()
 
     for _ in range(5):
         again = exchange(served.addr, recorded.packet, timeout=2)
-        assert again == first, (
+        assert again is None or again == first, (
             "a replay got different bytes under the same nonce: "
             f"{recorded.open_reply(again)!r} vs {plain_first!r}"
         )
+    # Its reply was evicted by the 120 after it: forgotten, not run again.
+    stats = served.stats()
+    assert stats.get("reply_forgotten", 0) == 5, stats
 
 
 def test_ttl_shorter_than_the_client_retry_window_is_refused(tmp_path):

@@ -21,12 +21,14 @@ pub mod client;
 pub mod keys;
 mod panic;
 pub mod result;
+pub mod retry;
 mod rng;
 pub mod server;
 pub mod suite;
 
 pub use client::{pssst_client, pssst_client_reply_handler};
 pub use result::pssst_result;
+pub use retry::{PSSST_RETRANSMISSION_WINDOW_MS, pssst_retry_schedule};
 pub use rng::pssst_random_fn;
 pub use server::{pssst_server, pssst_server_reply_handler};
 pub use suite::{PSSST_SUITE_X25519_AESGCM128, PSSST_SUITE_X25519_AESGCMSIV128};

@@ -9,7 +9,7 @@ use pssst_ffi_macros::ffi_export;
 /// The status every fallible pssst function returns. `PSSST_OK` is 0; every
 /// other value is an error, and `pssst_result_message` describes it.
 ///
-/// The codes from `PSSST_ERR_TRUNCATED` to `PSSST_ERR_MESSAGE_TOO_LARGE`
+/// The codes from `PSSST_ERR_TRUNCATED` to `PSSST_ERR_RETRY_WINDOW_EXCEEDED`
 /// are pssst-core's errors; the others come from the C API itself.
 /// Crypto failures are deliberately coarse: a forged, corrupted or
 /// misdirected packet is `PSSST_ERR_DECRYPTION_FAILED`, whatever the cause.
@@ -47,6 +47,9 @@ pub enum pssst_result {
     PSSST_ERR_INVALID_KEY = 12,
     /// A message, packet or buffer is longer than one packet can carry.
     PSSST_ERR_MESSAGE_TOO_LARGE = 13,
+    /// A retry schedule would send a copy of a request later than
+    /// `PSSST_RETRANSMISSION_WINDOW_MS` after the first.
+    PSSST_ERR_RETRY_WINDOW_EXCEEDED = 14,
     /// A required pointer argument was NULL (or a buffer pointer was NULL
     /// with a non-zero length).
     PSSST_ERR_NULL_ARGUMENT = 100,
@@ -77,6 +80,7 @@ impl From<Error> for pssst_result {
             Error::RngFailure => PSSST_ERR_RNG_FAILURE,
             Error::InvalidKey => PSSST_ERR_INVALID_KEY,
             Error::MessageTooLarge => PSSST_ERR_MESSAGE_TOO_LARGE,
+            Error::RetryWindowExceeded => PSSST_ERR_RETRY_WINDOW_EXCEEDED,
             _ => PSSST_ERR_UNKNOWN,
         }
     }
@@ -84,7 +88,7 @@ impl From<Error> for pssst_result {
 
 impl pssst_result {
     /// Every code, for looking one up from an integer.
-    const ALL: [pssst_result; 18] = [
+    const ALL: [pssst_result; 19] = [
         PSSST_OK,
         PSSST_ERR_TRUNCATED,
         PSSST_ERR_NOT_REQUEST,
@@ -99,6 +103,7 @@ impl pssst_result {
         PSSST_ERR_RNG_FAILURE,
         PSSST_ERR_INVALID_KEY,
         PSSST_ERR_MESSAGE_TOO_LARGE,
+        PSSST_ERR_RETRY_WINDOW_EXCEEDED,
         PSSST_ERR_NULL_ARGUMENT,
         PSSST_ERR_BUFFERS_OVERLAP,
         PSSST_ERR_PANIC,
@@ -125,6 +130,9 @@ impl pssst_result {
             PSSST_ERR_RNG_FAILURE => c"random number generator failed",
             PSSST_ERR_INVALID_KEY => c"invalid key",
             PSSST_ERR_MESSAGE_TOO_LARGE => c"message too large for one packet",
+            PSSST_ERR_RETRY_WINDOW_EXCEEDED => {
+                c"retry schedule resends a request later than the retransmission window"
+            }
             PSSST_ERR_NULL_ARGUMENT => c"a required pointer argument was NULL",
             PSSST_ERR_BUFFERS_OVERLAP => c"input and output buffers overlap",
             PSSST_ERR_PANIC => c"internal panic in libpssst (a bug: please report it)",
@@ -199,6 +207,7 @@ mod tests {
             Error::RngFailure,
             Error::InvalidKey,
             Error::MessageTooLarge,
+            Error::RetryWindowExceeded,
         ];
         for (i, error) in errors.iter().enumerate() {
             let code = pssst_result::from(*error);

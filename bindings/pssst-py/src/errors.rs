@@ -21,6 +21,7 @@ pyo3::import_exception!(pssst.errors, PSSSTInvalidKey);
 pyo3::import_exception!(pssst.errors, PSSSTMessageTooLarge);
 pyo3::import_exception!(pssst.errors, PSSSTRngFailure);
 pyo3::import_exception!(pssst.errors, PSSSTBufferTooSmall);
+pyo3::import_exception!(pssst.errors, PSSSTRetryWindowExceeded);
 
 /// The Python exception for a pssst-core error.
 pub(crate) fn to_py_err(err: Error) -> PyErr {
@@ -39,6 +40,7 @@ pub(crate) fn to_py_err(err: Error) -> PyErr {
         Error::RngFailure => PSSSTRngFailure::new_err(msg),
         Error::InvalidKey => PSSSTInvalidKey::new_err(msg),
         Error::MessageTooLarge => PSSSTMessageTooLarge::new_err(msg),
+        Error::RetryWindowExceeded => PSSSTRetryWindowExceeded::new_err(msg),
         // `Error` is non_exhaustive: a kind added later is still a PSSSTException.
         _ => PSSSTException::new_err(msg),
     }

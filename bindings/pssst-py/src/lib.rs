@@ -29,6 +29,7 @@ mod errors;
 mod hazmat;
 mod keys;
 mod responder;
+mod retry;
 mod server;
 
 /// AES-GCM on a message this long or longer runs with the GIL released;
@@ -70,11 +71,17 @@ fn _pssst(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(hazmat::_kdf_sha256, m)?)?;
     // pssst.aio: the datagram work of its client and server.
     m.add("MAX_DATAGRAM", pssst_udp::MAX_DATAGRAM)?;
-    // The default client's whole retry window, in seconds.
+    // The shortest reply-cache TTL a server accepts, in seconds.
     m.add(
         "REPLY_CACHE_MIN_TTL",
         pssst_udp::ReplyCache::min_ttl().as_secs_f64(),
     )?;
+    // No copy of a request is sent later than this after the first (seconds).
+    m.add(
+        "RETRANSMISSION_WINDOW",
+        pssst_core::RETRANSMISSION_WINDOW.as_secs_f64(),
+    )?;
+    m.add_function(wrap_pyfunction!(retry::retry_waits, m)?)?;
     m.add_function(wrap_pyfunction!(client::_reply_request_id, m)?)?;
     m.add_class::<responder::PyResponder>()?;
     m.add_class::<responder::PyRequest>()?;

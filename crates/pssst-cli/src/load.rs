@@ -13,14 +13,14 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use pssst_core::Client;
-use pssst_udp::{ClientConfig, ClientError, Transaction, UdpClient};
+use pssst_udp::{ClientError, RetrySchedule, Transaction, UdpClient};
 
 /// What to send.
 #[derive(Debug, Clone)]
 pub struct Load {
     pub server: SocketAddr,
     pub client: Client,
-    pub config: ClientConfig,
+    pub schedule: RetrySchedule,
     /// Transactions in all.
     pub requests: u64,
     /// Stop early after this long.
@@ -176,7 +176,7 @@ pub fn run(load: &Load, expected: Expected) -> Result<Report, String> {
     let deadline = load.duration.map(|d| start + d);
     let mut threads = Vec::new();
     for _ in 0..load.concurrency.max(1) {
-        let mut udp = UdpClient::connect(load.server, load.client.clone(), load.config)
+        let mut udp = UdpClient::connect(load.server, load.client.clone(), load.schedule)
             .map_err(|e| format!("cannot open a client socket: {e}"))?;
         let (next, done, expected) = (Arc::clone(&next), Arc::clone(&done), Arc::clone(&expected));
         let (requests, size) = (load.requests, load.size);

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use pssst_core::{CipherSuite, Client};
-use pssst_udp::{ClientConfig, UdpClient};
+use pssst_udp::{RetrySchedule, UdpClient};
 
 mod args;
 mod compat;
@@ -116,15 +116,22 @@ struct ServeArgs {
     #[arg(long, default_value_t = 256, value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..=65_536))]
     max_in_flight: u32,
-    /// Bytes the reply cache may hold (--exec and --forward; suffix K, M or
-    /// G). When full, new requests are dropped (never an entry before its TTL)
+    /// Bytes of sealed replies the reply cache keeps for retries (--exec and
+    /// --forward; suffix K, M or G). The oldest are evicted first; a retry
+    /// whose reply was evicted gets none (reply_forgotten), never a second run
     #[arg(long, default_value = "64M", value_name = "BYTES",
           value_parser = args::bytes_in(4096, 1 << 40))]
     reply_cache_bytes: usize,
+    /// New requests per --reply-cache-ttl whose ids the reply cache has room
+    /// for (about 2.5 bytes each; default 50,000 per second of TTL). Past
+    /// it, new requests are dropped (cache_full): size it above the peak
+    /// request rate times the TTL
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1 << 32))]
+    reply_cache_ids: Option<u64>,
     /// Seconds a remembered reply is kept (--exec and --forward); at least
-    /// the default client's whole retry window
+    /// the protocol's retransmission window plus a delivery margin
     #[arg(long, default_value = "60", value_name = "SECONDS",
-          value_parser = args::seconds_in(pssst_udp::ClientConfig::default().give_up_after().as_secs_f64(), 86_400.0))]
+          value_parser = args::seconds_in(pssst_core::MIN_REPLY_MEMORY.as_secs_f64(), 86_400.0))]
     reply_cache_ttl: Duration,
     /// Closed service: only answer client-authenticated requests from the
     /// public keys in this file (one hex key per line). Re-read on SIGHUP
@@ -180,13 +187,15 @@ struct ClientArgs {
     #[arg(long, value_name = "FILE")]
     key: Option<PathBuf>,
     /// Milliseconds to wait for the first reply; doubles on each retry, up
-    /// to 4 times this
-    #[arg(long, default_value_t = 500, value_name = "MS",
+    /// to 4 times this. Every retransmission must leave within the protocol's
+    /// 10 s retransmission window (a longer schedule is refused)
+    #[arg(long, default_value_t = RetrySchedule::DEFAULT.first_wait().as_millis() as u64, value_name = "MS",
           value_parser = clap::value_parser!(u64).range(1..=600_000))]
     timeout_ms: u64,
     /// Retransmissions before giving up, each from a new source port (behind
     /// a load balancer that pins flows, it can reach another server)
-    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(0..=100))]
+    #[arg(long, default_value_t = RetrySchedule::DEFAULT.retries(),
+          value_parser = clap::value_parser!(u32).range(0..=100))]
     retries: u32,
     /// Cipher suite: 1 (aes-gcm, every PSSST server's) or gcm-siv (0xff01,
     /// AES-GCM-SIV: a reply that differs on a retry stays safe; pssst-rs
@@ -294,7 +303,15 @@ fn parse_addr(what: &str, text: &str) -> Result<SocketAddr, String> {
         .ok_or_else(bad)
 }
 
-fn client_for(args: &ClientArgs) -> Result<(SocketAddr, Client, ClientConfig), String> {
+fn client_for(args: &ClientArgs) -> Result<(SocketAddr, Client, RetrySchedule), String> {
+    // First: a schedule past the window is refused before anything else.
+    let schedule = RetrySchedule::new(Duration::from_millis(args.timeout_ms.max(1)), args.retries)
+        .map_err(|e| {
+            format!(
+                "--timeout-ms {} --retries {}: {e}; use fewer retries or a shorter timeout",
+                args.timeout_ms, args.retries
+            )
+        })?;
     let server = parse_addr("server", &args.server)?;
     let server_key = keys::parse_public_key("--server-key", &args.server_key)?;
     let client = match &args.key {
@@ -303,17 +320,11 @@ fn client_for(args: &ClientArgs) -> Result<(SocketAddr, Client, ClientConfig), S
     }
     .map_err(|e| format!("--server-key: {e}"))?
     .with_suite(args.suite);
-    let timeout = Duration::from_millis(args.timeout_ms.max(1));
-    let config = ClientConfig {
-        timeout,
-        retries: args.retries,
-        max_timeout: timeout * 4,
-    };
-    Ok((server, client, config))
+    Ok((server, client, schedule))
 }
 
 fn send(args: SendArgs) -> Result<(), String> {
-    let (server, client, config) = client_for(&args.client)?;
+    let (server, client, schedule) = client_for(&args.client)?;
     let message = match args.message {
         Some(message) => message.into_bytes(),
         None => {
@@ -324,7 +335,7 @@ fn send(args: SendArgs) -> Result<(), String> {
             message
         }
     };
-    let mut udp = UdpClient::connect(server, client, config)
+    let mut udp = UdpClient::connect(server, client, schedule)
         .map_err(|e| format!("cannot open a socket to {server}: {e}"))?;
     let reply = udp
         .request(&message)
@@ -336,8 +347,8 @@ fn send(args: SendArgs) -> Result<(), String> {
 }
 
 fn bench(args: BenchArgs) -> Result<(), String> {
-    let (server, client, config) = client_for(&args.client)?;
-    let max = UdpClient::connect(server, client.clone(), config)
+    let (server, client, schedule) = client_for(&args.client)?;
+    let max = UdpClient::connect(server, client.clone(), schedule)
         .map_err(|e| format!("cannot open a socket to {server}: {e}"))?
         .max_message_len();
     let size = args.size;
@@ -350,7 +361,7 @@ fn bench(args: BenchArgs) -> Result<(), String> {
     let load = load::Load {
         server,
         client,
-        config,
+        schedule,
         requests: args.requests,
         duration: args.duration,
         concurrency: args.concurrency.into(),

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use common::{Served, keygen, scratch};
 use pssst_core::Client;
 use pssst_udp::junk::{Junk, SmallOrder, XorShift};
-use pssst_udp::{ClientConfig, UdpClient};
+use pssst_udp::{RetrySchedule, UdpClient};
 
 /// RSS may grow by at most this much after warm-up.
 const RSS_GROWTH_LIMIT_KIB: u64 = 4 * 1024;
@@ -100,11 +100,8 @@ fn valid_clients_complete_during_a_junk_flood_and_memory_stays_flat() {
     };
 
     // Valid clients: 2 anonymous, 2 authenticated, patient retries.
-    let config = ClientConfig {
-        timeout: Duration::from_millis(200),
-        retries: 10,
-        max_timeout: Duration::from_secs(1),
-    };
+    let config = RetrySchedule::new(Duration::from_millis(200), 10)
+        .expect("within the retransmission window");
     let deadline = Instant::now() + Duration::from_secs(secs);
     let clients: Vec<_> = (0..4)
         .map(|t| {

@@ -44,6 +44,11 @@ pub enum Error {
     /// The message is longer than AES-GCM can encrypt in one packet (the
     /// limit of both suites).
     MessageTooLarge,
+    /// A retry schedule would send a copy of a request later than
+    /// [`RETRANSMISSION_WINDOW`](crate::RETRANSMISSION_WINDOW) after the
+    /// first: a server may have forgotten the reply by then, and a second
+    /// reply would reuse the AES-GCM nonce. Send a fresh request instead.
+    RetryWindowExceeded,
 }
 
 impl fmt::Display for Error {
@@ -64,6 +69,11 @@ impl fmt::Display for Error {
             Error::RngFailure => f.write_str("random number generator failed"),
             Error::InvalidKey => f.write_str("invalid key (expected 32 bytes or 64 hex digits)"),
             Error::MessageTooLarge => f.write_str("message too large for one packet"),
+            Error::RetryWindowExceeded => write!(
+                f,
+                "retry schedule resends a request later than the retransmission window ({} ms)",
+                crate::RETRANSMISSION_WINDOW_MS
+            ),
         }
     }
 }

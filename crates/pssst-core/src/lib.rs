@@ -41,6 +41,11 @@
 //! suites unless told otherwise ([`Server::with_suites`]) and reply in the
 //! suite of the request.
 //!
+//! How long a client may resend identical copies of a request is one
+//! constant, [`RETRANSMISSION_WINDOW`]; [`RetrySchedule`] is the retry
+//! schedule every client of this project follows, and servers remember
+//! replies at least [`MIN_REPLY_MEMORY`].
+//!
 //! ## Features
 //! - `std` (default), `alloc`: `Vec`-returning APIs. Without default
 //!   features the crate is `no_std` and allocation-free.
@@ -65,6 +70,7 @@ pub mod hazmat;
 mod header;
 mod keys;
 mod precheck;
+mod retry;
 mod server;
 mod session;
 mod suite;
@@ -75,6 +81,10 @@ pub use header::{FLAG_CLIENT_AUTH, FLAG_REPLY, HEADER_LEN, Header};
 #[cfg(feature = "getrandom")]
 pub use keys::generate_key_pair;
 pub use keys::{KEY_LEN, PrivateKey, PublicKey, generate_key_pair_with_rng};
+pub use retry::{
+    MAX_WAIT_FACTOR, MIN_REPLY_MEMORY, RETRANSMISSION_WINDOW, RETRANSMISSION_WINDOW_MS,
+    RetrySchedule,
+};
 #[cfg(feature = "alloc")]
 pub use server::Request;
 pub use server::{RequestRef, Server, ServerReplyHandler};

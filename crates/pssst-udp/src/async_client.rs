@@ -19,7 +19,7 @@ use crate::client::exchange::{
     Exchange, RECV_BUFFER_LEN, SendFailure, any_local_addr, max_message_len, receive_failed,
     send_failed, socket_to_keep,
 };
-use crate::{ClientConfig, ClientError, Transaction};
+use crate::{ClientError, RetrySchedule, Transaction};
 
 /// An async PSSST-over-UDP client for one server, on tokio: the same
 /// configuration, retries, errors and results as the blocking
@@ -34,7 +34,7 @@ use crate::{ClientConfig, ClientError, Transaction};
 /// ignored like any other stray datagram.
 ///
 /// ```
-/// use pssst_udp::{AsyncUdpClient, ClientConfig, Echo, ServerConfig, UdpServer};
+/// use pssst_udp::{AsyncUdpClient, RetrySchedule, Echo, ServerConfig, UdpServer};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -48,7 +48,7 @@ use crate::{ClientConfig, ClientError, Transaction};
 ///
 /// let client = pssst_core::Client::new(server_public)?;
 /// let mut udp =
-///     AsyncUdpClient::connect(server.local_addr(), client, ClientConfig::default()).await?;
+///     AsyncUdpClient::connect(server.local_addr(), client, RetrySchedule::default()).await?;
 /// assert_eq!(udp.request(b"hello").await?, b"hello");
 /// # Ok(())
 /// # }
@@ -63,7 +63,7 @@ pub struct AsyncUdpClient {
     /// starve the others.
     turn: usize,
     client: Client,
-    config: ClientConfig,
+    schedule: RetrySchedule,
     packet: Vec<u8>,
     buffer: Vec<u8>,
 }
@@ -73,14 +73,14 @@ impl AsyncUdpClient {
     pub async fn connect(
         server: SocketAddr,
         client: Client,
-        config: ClientConfig,
+        schedule: RetrySchedule,
     ) -> io::Result<Self> {
         Ok(AsyncUdpClient {
             server,
             sockets: vec![open(server).await?],
             turn: 0,
             client,
-            config,
+            schedule,
             packet: Vec::new(),
             buffer: vec![0; RECV_BUFFER_LEN],
         })
@@ -112,7 +112,7 @@ impl AsyncUdpClient {
     }
 
     async fn exchange(&mut self, message: &[u8]) -> Result<Transaction, ClientError> {
-        let mut exchange = Exchange::start(&self.client, self.config, message, &mut self.packet)?;
+        let mut exchange = Exchange::start(&self.client, self.schedule, message, &mut self.packet)?;
         while let Some(attempt) = exchange.next_attempt() {
             if attempt.socket() == self.sockets.len() {
                 self.sockets.push(open(self.server).await?);

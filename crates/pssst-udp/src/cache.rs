@@ -2,32 +2,49 @@
 //! handlers whose output is not a function of the request.
 //!
 //! A retransmitted request makes the server derive the same AES-GCM key and
-//! nonce again, so its reply must be the same bytes as the first one. An
-//! echo, or any pure function of the request, gives that for free. A
-//! handler whose output changes between runs (a clock, a shell command)
-//! needs the server to remember what it sent: this cache, keyed by the
-//! request's DH parameter, holding the sealed reply packet itself (never
-//! the plaintext), or the verdict "no reply".
+//! nonce again, so its reply must be the same bytes as the first one, or no
+//! reply at all. An echo, or any pure function of the request, gives that
+//! for free. A handler whose output changes between runs (a clock, a shell
+//! command) needs the server to remember what it did, keyed by the
+//! request's DH parameter (its request id). Two parts, with two prices:
 //!
-//! It fails closed. An entry is never evicted before its TTL, whatever an
-//! attacker sends: when the byte budget is spent, new requests are dropped
-//! (and counted) instead, and copies of requests already answered still get
-//! their remembered bytes. Each new request reserves room for the largest
-//! reply it may get before its handler runs, so the budget holds even while
-//! handlers are running. After the TTL a copy runs the handler again; the
-//! TTL must therefore outlast every client's retries, which the server
-//! checks at startup against the default client ([`ReplyCache::min_ttl`]).
+//! - **The guarantee**, "never run a request twice, so never two replies to
+//!   one id", needs only the ids answered recently ([`answered`]: Bloom
+//!   filters, 10 bits an id, no false negatives, kept at least the TTL).
+//!   Its capacity is counted in requests, and every request costs an
+//!   attacker one X25519 on the server, whatever its size: filling it takes
+//!   `ids` valid requests per TTL. Only then does it fail closed (new
+//!   requests dropped as [`Counter::DroppedCacheFull`]). Its false
+//!   positives drop a fresh request, never run one twice.
+//! - **The convenience**, "a copy gets the same bytes", keeps the sealed
+//!   replies (never plaintext) in a byte budget that evicts the oldest
+//!   first. A copy whose reply was evicted gets no reply
+//!   ([`Counter::DroppedReplyForgotten`]), never a second run: bytes can
+//!   push replies out, but cannot lock new requests out.
+//!
+//! While a request's handler runs, its id is held apart (never evicted;
+//! there are at most as many as requests in flight), so a copy is not run
+//! again ([`Lookup::InProgress`]). A request whose handler could not even
+//! start is forgotten, so a retry gets a second chance. The TTL must outlast
+//! every client's retransmissions: at least [`pssst_core::MIN_REPLY_MEMORY`].
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use pssst_core::DH_PARAM_LEN;
+use pssst_core::{DH_PARAM_LEN, MIN_REPLY_MEMORY};
 
-use crate::ClientConfig;
 use crate::stats::Counter;
 
+mod answered;
+
+use answered::AnsweredIds;
+
 type Key = [u8; DH_PARAM_LEN];
+
+/// Requests per second per TTL second the default id capacity is sized for:
+/// above what this server does on two cores with the fastest handler.
+pub const DEFAULT_IDS_PER_SECOND: usize = 50_000;
 
 /// What a request got the first time, remembered for its copies.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,12 +55,12 @@ pub enum Verdict {
     Dropped(Counter),
 }
 
-/// Bytes an entry costs besides its reply: map and queue slots, the entry.
+/// Bytes a remembered verdict costs besides its reply: map and queue
+/// slots, the entry.
 pub const ENTRY_OVERHEAD: usize = 160;
 
-/// A byte-bounded, time-limited map from request id (the request's DH
-/// parameter) to [`Verdict`]. Cloning gives another handle to the same
-/// cache.
+/// The reply cache (see the module docs). Cloning gives another handle to
+/// the same cache.
 ///
 /// ```
 /// use std::time::Duration;
@@ -51,12 +68,12 @@ pub const ENTRY_OVERHEAD: usize = 160;
 ///
 /// let cache = ReplyCache::new(1 << 20, Duration::from_secs(30))?;
 /// let request_id = [7u8; 32];
-/// let Lookup::New(reservation) = cache.lookup(&request_id, 100) else { unreachable!() };
+/// let Lookup::New(reservation) = cache.lookup(&request_id) else { unreachable!() };
 /// // ... run the handler, seal its reply ...
 /// let sealed: Box<[u8]> = vec![1, 2, 3].into();
-/// assert!(reservation.settle(Verdict::Reply(sealed.clone())), "still live: send it");
+/// reservation.settle(Verdict::Reply(sealed.clone()));
 /// // A copy of the request gets the same bytes.
-/// assert!(matches!(cache.lookup(&request_id, 100), Lookup::Known(Verdict::Reply(p)) if p == sealed));
+/// assert!(matches!(cache.lookup(&request_id), Lookup::Known(Verdict::Reply(p)) if p == sealed));
 /// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -71,24 +88,27 @@ struct Inner {
     table: Mutex<Table>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Table {
-    entries: HashMap<Key, Entry>,
-    /// Keys in insertion order (so in expiry order), with their serial.
+    /// The guarantee: ids answered (or refused for good) recently.
+    answered: AnsweredIds,
+    /// Ids whose handler is running, with the serial of their reservation.
+    in_progress: HashMap<Key, u64>,
+    /// The convenience: remembered verdicts, evicted oldest first.
+    verdicts: HashMap<Key, Remembered>,
+    /// Keys of `verdicts` in insertion order, with their serial.
     order: VecDeque<(Key, u64)>,
-    /// Sum of the entries' costs.
+    /// Sum of the remembered verdicts' costs.
     used: usize,
-    /// Tells entries apart that had the same key at different times.
     next_serial: u64,
 }
 
 #[derive(Debug)]
-struct Entry {
+struct Remembered {
     serial: u64,
     inserted: Instant,
     cost: usize,
-    /// `None` while the first copy is still being handled.
-    verdict: Option<Verdict>,
+    verdict: Verdict,
 }
 
 /// What [`ReplyCache::lookup`] found.
@@ -96,19 +116,22 @@ struct Entry {
 pub enum Lookup {
     /// A copy of a request already handled: send (or not) what it got.
     Known(Verdict),
+    /// A copy of a request already handled whose reply was evicted to make
+    /// room: drop it (never run a request twice).
+    Forgotten,
     /// A copy of a request whose handler has not finished: drop it (its
     /// reply goes to the first copy's source; a later retry gets it too).
     InProgress,
-    /// A new request, with room reserved for its reply: handle it, then
-    /// [`Reservation::settle`].
+    /// A new request: handle it, then [`Reservation::settle`].
     New(Reservation),
-    /// No room for a new request: drop it (the cache fails closed).
+    /// As many new requests in one TTL as the ids can hold: drop it (the
+    /// cache fails closed).
     Full,
 }
 
-/// Room reserved for one new request's verdict. Dropping it unsettled
-/// gives the room back and forgets the request, so a copy can run it again
-/// (for a request that was never handled, e.g. refused for overload).
+/// A new request's place in the cache while its handler runs. Dropping it
+/// unsettled forgets the request, so a copy can run it again (for a
+/// request that was never handled, e.g. a backend that was down).
 #[derive(Debug)]
 #[must_use = "settle the reservation, or drop it to forget the request"]
 pub struct Reservation {
@@ -119,73 +142,82 @@ pub struct Reservation {
 }
 
 impl ReplyCache {
-    /// The shortest TTL accepted: how long the default [`ClientConfig`]
-    /// keeps retrying one request.
+    /// The shortest TTL accepted: pssst-core's [`MIN_REPLY_MEMORY`], the
+    /// retransmission window every client keeps to, and a delivery margin.
     pub fn min_ttl() -> Duration {
-        ClientConfig::default().give_up_after()
+        MIN_REPLY_MEMORY
     }
 
-    /// Entries are kept exactly `ttl`; their total cost stays within
-    /// `budget_bytes`. Fails with `InvalidInput` for a TTL shorter than
-    /// [`min_ttl`](Self::min_ttl): a retry after the entry expired would run
-    /// the handler again and could get different bytes under the same nonce.
+    /// Replies kept up to `ttl` within `budget_bytes` (oldest evicted
+    /// first), and room for the ids of [`DEFAULT_IDS_PER_SECOND`] requests
+    /// per second of `ttl`. Fails with `InvalidInput` for a TTL shorter than
+    /// [`min_ttl`](Self::min_ttl).
     pub fn new(budget_bytes: usize, ttl: Duration) -> std::io::Result<ReplyCache> {
+        Self::with_id_capacity(budget_bytes, ttl, Self::default_id_capacity(ttl))
+    }
+
+    /// As [`new`](Self::new), with room for `ids` new requests per TTL
+    /// (before the cache fails closed). The ids take about `2.5 * ids` bytes.
+    pub fn with_id_capacity(
+        budget_bytes: usize,
+        ttl: Duration,
+        ids: usize,
+    ) -> std::io::Result<ReplyCache> {
         if ttl < Self::min_ttl() {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
                 format!(
-                    "reply cache TTL {ttl:?} is shorter than a default client's retries ({:?})",
+                    "reply cache TTL {ttl:?} is shorter than the protocol's retransmission \
+                     window and delivery margin ({:?})",
                     Self::min_ttl()
                 ),
             ));
         }
-        Ok(Self::new_unchecked(budget_bytes, ttl))
+        Ok(Self::new_unchecked(budget_bytes, ttl, ids))
     }
 
-    pub(crate) fn new_unchecked(budget: usize, ttl: Duration) -> ReplyCache {
+    /// The id capacity [`new`](Self::new) gives a TTL.
+    pub fn default_id_capacity(ttl: Duration) -> usize {
+        (ttl.as_secs_f64() * DEFAULT_IDS_PER_SECOND as f64).ceil() as usize
+    }
+
+    pub(crate) fn new_unchecked(budget: usize, ttl: Duration, ids: usize) -> ReplyCache {
         ReplyCache {
             inner: Arc::new(Inner {
                 budget,
                 ttl,
-                table: Mutex::new(Table::default()),
+                table: Mutex::new(Table {
+                    answered: AnsweredIds::new(ids, ttl, Instant::now()),
+                    in_progress: HashMap::new(),
+                    verdicts: HashMap::new(),
+                    order: VecDeque::new(),
+                    used: 0,
+                    next_serial: 0,
+                }),
             }),
         }
     }
 
-    /// How long an entry is kept.
+    /// How long an id, and at most a reply, is kept.
     pub fn ttl(&self) -> Duration {
         self.inner.ttl
     }
 
-    /// Finds the live entry for `request_id`, or reserves `ENTRY_OVERHEAD +
-    /// max_reply_packet` bytes for a new one.
-    pub fn lookup(&self, request_id: &Key, max_reply_packet: usize) -> Lookup {
+    /// What a copy of `request_id` gets, or a reservation for a new request.
+    pub fn lookup(&self, request_id: &Key) -> Lookup {
         let now = Instant::now();
         let mut table = self.lock();
         table.expire(now, self.inner.ttl);
-        if let Some(entry) = table.entries.get(request_id) {
-            return match &entry.verdict {
-                Some(verdict) => Lookup::Known(verdict.clone()),
-                None => Lookup::InProgress,
-            };
+        if let Some(known) = table.known(request_id) {
+            return known;
         }
-        let cost = ENTRY_OVERHEAD.saturating_add(max_reply_packet);
-        if table.used.saturating_add(cost) > self.inner.budget {
+        let reserved = table.in_progress.len();
+        if !table.answered.has_room(now, reserved) {
             return Lookup::Full;
         }
         let serial = table.next_serial;
         table.next_serial += 1;
-        table.used += cost;
-        table.entries.insert(
-            *request_id,
-            Entry {
-                serial,
-                inserted: now,
-                cost,
-                verdict: None,
-            },
-        );
-        table.order.push_back((*request_id, serial));
+        table.in_progress.insert(*request_id, serial);
         Lookup::New(Reservation {
             cache: self.clone(),
             key: *request_id,
@@ -194,35 +226,43 @@ impl ReplyCache {
         })
     }
 
-    /// What a copy of `request_id` gets, if the request is known:
-    /// [`Lookup::Known`] or [`Lookup::InProgress`]. Reserves nothing, so a
-    /// server can look before it takes an in-flight slot for a new request.
+    /// What a copy of `request_id` gets, if the request is known
+    /// ([`Lookup::Known`], [`Lookup::Forgotten`] or [`Lookup::InProgress`]).
+    /// Reserves nothing, so a server can look before it takes an in-flight
+    /// slot for a new request.
     pub fn peek(&self, request_id: &Key) -> Option<Lookup> {
-        let now = Instant::now();
-        let table = self.lock();
-        let entry = table
-            .entries
-            .get(request_id)
-            .filter(|e| now.duration_since(e.inserted) < self.inner.ttl)?;
-        Some(match &entry.verdict {
-            Some(verdict) => Lookup::Known(verdict.clone()),
-            None => Lookup::InProgress,
-        })
+        self.lock().known(request_id)
     }
 
-    /// Entries held now.
+    /// Replies and other verdicts remembered now.
     pub fn len(&self) -> usize {
-        self.lock().entries.len()
+        self.lock().verdicts.len()
     }
 
-    /// True when no entry is held.
+    /// True when no verdict is remembered.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    /// Bytes accounted to the entries held now.
+    /// Bytes accounted to the remembered verdicts (at most the budget).
     pub fn used_bytes(&self) -> usize {
         self.lock().used
+    }
+
+    /// Bytes the ids take (fixed at creation).
+    pub fn id_memory_bytes(&self) -> usize {
+        self.lock().answered.memory_bytes()
+    }
+
+    /// New requests per TTL the ids have room for.
+    pub fn id_capacity(&self) -> usize {
+        self.lock().answered.capacity()
+    }
+
+    /// The chance, now, that a fresh request is taken for a copy of an
+    /// answered one and dropped.
+    pub fn false_positive_bound(&self) -> f64 {
+        self.lock().answered.false_positive_bound()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Table> {
@@ -234,28 +274,19 @@ impl ReplyCache {
 }
 
 impl Reservation {
-    /// Records `verdict` for the copies to come, and gives the unused part
-    /// of the reservation back. Returns `false` when the entry is no longer
-    /// live (its TTL passed while the handler ran): the reply must then not
-    /// be sent, since a copy arriving after the TTL may have run the
-    /// handler again under the same nonce.
-    pub fn settle(mut self, verdict: Verdict) -> bool {
+    /// Records `verdict`: the request id joins the answered ids (a copy is
+    /// never run again within the TTL), and the verdict is remembered for
+    /// the copies to come while the byte budget allows.
+    pub fn settle(mut self, verdict: Verdict) {
         self.settled = true;
         let now = Instant::now();
-        let ttl = self.cache.inner.ttl;
+        let budget = self.cache.inner.budget;
         let mut table = self.cache.lock();
-        let table = &mut *table;
-        let Some(entry) = table.entries.get_mut(&self.key) else {
-            return false;
-        };
-        if entry.serial != self.serial || now.duration_since(entry.inserted) >= ttl {
-            return false;
+        if table.in_progress.get(&self.key) == Some(&self.serial) {
+            table.in_progress.remove(&self.key);
         }
-        let cost = (ENTRY_OVERHEAD + verdict.reply_len()).min(entry.cost);
-        table.used = table.used - entry.cost + cost;
-        entry.cost = cost;
-        entry.verdict = Some(verdict);
-        true
+        table.answered.insert(&self.key, now);
+        table.remember(self.key, verdict, now, budget);
     }
 }
 
@@ -265,38 +296,76 @@ impl Drop for Reservation {
             return;
         }
         let mut table = self.cache.lock();
-        if table
-            .entries
-            .get(&self.key)
-            .is_some_and(|e| e.serial == self.serial)
-            && let Some(entry) = table.entries.remove(&self.key)
-        {
-            table.used -= entry.cost;
-        }
-        // Usually it was the last one in: keep the queue from holding it.
-        if table.order.back() == Some(&(self.key, self.serial)) {
-            table.order.pop_back();
+        if table.in_progress.get(&self.key) == Some(&self.serial) {
+            table.in_progress.remove(&self.key);
         }
     }
 }
 
 impl Table {
-    /// Removes every entry older than `ttl`, and nothing else.
+    /// What a copy of `key` gets, if the request is known at all.
+    fn known(&self, key: &Key) -> Option<Lookup> {
+        if self.in_progress.contains_key(key) {
+            return Some(Lookup::InProgress);
+        }
+        if let Some(remembered) = self.verdicts.get(key) {
+            return Some(Lookup::Known(remembered.verdict.clone()));
+        }
+        self.answered.contains(key).then_some(Lookup::Forgotten)
+    }
+
+    /// Keeps `verdict` for `key`, evicting the oldest verdicts to stay
+    /// within `budget` (a verdict larger than the budget is not kept).
+    fn remember(&mut self, key: Key, verdict: Verdict, now: Instant, budget: usize) {
+        let cost = ENTRY_OVERHEAD.saturating_add(verdict.reply_len());
+        if cost > budget {
+            return;
+        }
+        while self.used + cost > budget && self.pop_oldest() {}
+        let serial = self.next_serial;
+        self.next_serial += 1;
+        if let Some(old) = self.verdicts.insert(
+            key,
+            Remembered {
+                serial,
+                inserted: now,
+                cost,
+                verdict,
+            },
+        ) {
+            // A request forgotten and run again after its TTL: replaced.
+            self.used -= old.cost;
+        }
+        self.used += cost;
+        self.order.push_back((key, serial));
+    }
+
+    /// Removes verdicts older than `ttl`.
     fn expire(&mut self, now: Instant, ttl: Duration) {
-        while let Some(&(key, serial)) = self.order.front() {
-            let Some(entry) = self.entries.get(&key).filter(|e| e.serial == serial) else {
-                // Forgotten early (an unsettled reservation was dropped).
-                self.order.pop_front();
-                continue;
-            };
-            if now.duration_since(entry.inserted) < ttl {
+        while let Some((key, serial)) = self.order.front() {
+            let expired = self
+                .verdicts
+                .get(key)
+                .filter(|r| r.serial == *serial)
+                .is_none_or(|r| now.saturating_duration_since(r.inserted) >= ttl);
+            if !expired {
                 break;
             }
-            self.order.pop_front();
-            if let Some(entry) = self.entries.remove(&key) {
-                self.used -= entry.cost;
-            }
+            self.pop_oldest();
         }
+    }
+
+    /// Removes the oldest verdict (or a stale queue slot); false when empty.
+    fn pop_oldest(&mut self) -> bool {
+        let Some((key, serial)) = self.order.pop_front() else {
+            return false;
+        };
+        if self.verdicts.get(&key).is_some_and(|r| r.serial == serial)
+            && let Some(removed) = self.verdicts.remove(&key)
+        {
+            self.used -= removed.cost;
+        }
+        true
     }
 }
 
@@ -310,139 +379,4 @@ impl Verdict {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn id(i: u32) -> Key {
-        let mut id = [0u8; 32];
-        id[..4].copy_from_slice(&i.to_le_bytes());
-        id
-    }
-
-    fn answer(cache: &ReplyCache, i: u32, reply: &[u8]) -> Option<Verdict> {
-        match cache.lookup(&id(i), 100) {
-            Lookup::New(reservation) => {
-                let verdict = Verdict::Reply(reply.into());
-                assert!(reservation.settle(verdict.clone()));
-                Some(verdict)
-            }
-            Lookup::Known(verdict) => Some(verdict),
-            Lookup::InProgress => panic!("nothing is in progress here"),
-            Lookup::Full => None,
-        }
-    }
-
-    fn long_lived(budget: usize) -> ReplyCache {
-        ReplyCache::new(budget, Duration::from_secs(60)).unwrap()
-    }
-
-    #[test]
-    fn a_copy_gets_the_first_verdict() {
-        let cache = long_lived(1 << 20);
-        let first = answer(&cache, 1, b"one");
-        assert_eq!(first, Some(Verdict::Reply((*b"one").into())));
-        assert_eq!(answer(&cache, 1, b"two"), first);
-        assert!(matches!(cache.peek(&id(1)), Some(Lookup::Known(v)) if Some(v.clone()) == first));
-        assert_eq!(cache.len(), 1);
-    }
-
-    #[test]
-    fn a_copy_of_a_request_in_progress_is_not_run_again() {
-        let cache = long_lived(1 << 20);
-        let Lookup::New(reservation) = cache.lookup(&id(1), 100) else {
-            panic!("new")
-        };
-        assert!(matches!(cache.lookup(&id(1), 100), Lookup::InProgress));
-        assert!(matches!(cache.peek(&id(1)), Some(Lookup::InProgress)));
-        assert!(reservation.settle(Verdict::Dropped(Counter::NoReply)));
-        assert!(matches!(
-            cache.lookup(&id(1), 100),
-            Lookup::Known(Verdict::Dropped(Counter::NoReply))
-        ));
-    }
-
-    #[test]
-    fn a_full_cache_drops_new_requests_and_keeps_every_entry() {
-        let per_entry = ENTRY_OVERHEAD + 100;
-        let cache = long_lived(10 * per_entry);
-        for i in 0..10 {
-            assert!(answer(&cache, i, &[0; 100]).is_some(), "{i}");
-        }
-        // Full: new ones are refused, old ones still answered identically.
-        for i in 10..1000 {
-            assert_eq!(answer(&cache, i, b"new"), None, "{i}");
-        }
-        for i in 0..10 {
-            assert_eq!(
-                answer(&cache, i, b"other"),
-                Some(Verdict::Reply([0; 100].into()))
-            );
-        }
-        assert_eq!(cache.len(), 10);
-        assert!(cache.used_bytes() <= 10 * per_entry);
-    }
-
-    #[test]
-    fn unused_reservation_is_given_back() {
-        let cache = long_lived(1 << 20);
-        answer(&cache, 1, b"ab");
-        assert_eq!(cache.used_bytes(), ENTRY_OVERHEAD + 2);
-    }
-
-    #[test]
-    fn a_dropped_reservation_forgets_the_request() {
-        let cache = long_lived(1 << 20);
-        let Lookup::New(reservation) = cache.lookup(&id(1), 100) else {
-            panic!("new")
-        };
-        drop(reservation);
-        assert_eq!((cache.len(), cache.used_bytes()), (0, 0));
-        assert!(cache.inner.table.lock().unwrap().order.is_empty());
-        assert!(matches!(cache.lookup(&id(1), 100), Lookup::New(_)));
-    }
-
-    #[test]
-    fn entries_expire_after_the_ttl_and_free_their_bytes() {
-        let cache = ReplyCache::new_unchecked(1 << 20, Duration::from_millis(20));
-        answer(&cache, 1, b"one");
-        std::thread::sleep(Duration::from_millis(40));
-        assert!(cache.peek(&id(1)).is_none());
-        assert_eq!(
-            answer(&cache, 1, b"two"),
-            Some(Verdict::Reply((*b"two").into()))
-        );
-        assert_eq!(cache.len(), 1);
-        assert_eq!(cache.used_bytes(), ENTRY_OVERHEAD + 3);
-    }
-
-    #[test]
-    fn a_verdict_settled_after_the_ttl_must_not_be_sent() {
-        let cache = ReplyCache::new_unchecked(1 << 20, Duration::from_millis(20));
-        let Lookup::New(late) = cache.lookup(&id(1), 100) else {
-            panic!("new")
-        };
-        std::thread::sleep(Duration::from_millis(40));
-        // A copy after the TTL runs the handler again...
-        let Lookup::New(again) = cache.lookup(&id(1), 100) else {
-            panic!("expired, so new")
-        };
-        // ...so the first run's reply, if it comes now, must not go out.
-        assert!(!late.settle(Verdict::Reply((*b"late").into())));
-        assert!(again.settle(Verdict::Reply((*b"again").into())));
-        assert!(
-            matches!(cache.peek(&id(1)), Some(Lookup::Known(Verdict::Reply(p))) if &*p == b"again")
-        );
-    }
-
-    #[test]
-    fn a_ttl_shorter_than_the_default_client_is_refused() {
-        let short = ReplyCache::min_ttl() - Duration::from_millis(1);
-        assert!(ReplyCache::new(1 << 20, short).is_err());
-        assert!(ReplyCache::new(1 << 20, ReplyCache::min_ttl()).is_ok());
-    }
-
-    #[test]
-    fn the_minimum_ttl_covers_the_default_client() {
-        assert_eq!(ReplyCache::min_ttl(), Duration::from_millis(11_500));
-    }
-}
+mod tests;

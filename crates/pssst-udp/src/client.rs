@@ -7,61 +7,13 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use pssst_core::Client;
+use pssst_core::{Client, RetrySchedule};
 
 pub(crate) mod exchange;
 mod sockets;
 
 use exchange::{Exchange, RECV_BUFFER_LEN, max_message_len, socket_to_keep};
 use sockets::Sockets;
-
-/// Timeouts and retries of a [`UdpClient`].
-#[derive(Debug, Clone, Copy)]
-pub struct ClientConfig {
-    /// How long the first attempt waits for the reply.
-    pub timeout: Duration,
-    /// Retransmissions after the first attempt (so `retries + 1` sends),
-    /// each from a socket of its own: at most `retries + 1` sockets are
-    /// open during a request, one between requests.
-    pub retries: u32,
-    /// Each retry waits twice as long as the one before, up to this.
-    pub max_timeout: Duration,
-}
-
-impl ClientConfig {
-    /// How long a client with this configuration keeps waiting for the reply
-    /// to one request, from its first send to giving up: the sum of its
-    /// waits. A server's reply cache must keep answers at least this long.
-    pub fn give_up_after(&self) -> Duration {
-        let max_wait = self.max_timeout.max(self.timeout);
-        let mut wait = self.timeout;
-        let mut total = wait;
-        for made in 0..self.retries {
-            if wait >= max_wait {
-                // The rest all wait the maximum.
-                return total.saturating_add(max_wait.saturating_mul(self.retries - made));
-            }
-            wait = wait.saturating_mul(2).min(max_wait);
-            total = total.saturating_add(wait);
-        }
-        total
-    }
-}
-
-impl Default for ClientConfig {
-    /// 500 ms, doubling up to 2 s, 6 retries: gives up after 11.5 s.
-    /// Many short waits rather than few long ones: behind a balancer that
-    /// pins flows, each retransmission (from a new source port) is a new
-    /// draw, and a request stuck with a dead backend fails only if every
-    /// draw hits it: (1/3)^6 = 1/729 with one of three dead.
-    fn default() -> ClientConfig {
-        ClientConfig {
-            timeout: Duration::from_millis(500),
-            retries: 6,
-            max_timeout: Duration::from_secs(2),
-        }
-    }
-}
 
 /// A completed transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,18 +109,22 @@ impl From<io::Error> for ClientError {
 pub struct UdpClient {
     sockets: Sockets,
     client: Client,
-    config: ClientConfig,
+    schedule: RetrySchedule,
     packet: Vec<u8>,
     buffer: Vec<u8>,
 }
 
 impl UdpClient {
     /// A client bound to an ephemeral local port, connected to `server`.
-    pub fn connect(server: SocketAddr, client: Client, config: ClientConfig) -> io::Result<Self> {
+    pub fn connect(
+        server: SocketAddr,
+        client: Client,
+        schedule: RetrySchedule,
+    ) -> io::Result<Self> {
         Ok(UdpClient {
             sockets: Sockets::connect(server)?,
             client,
-            config,
+            schedule,
             packet: Vec::new(),
             buffer: vec![0; RECV_BUFFER_LEN],
         })
@@ -199,7 +155,7 @@ impl UdpClient {
     }
 
     fn exchange(&mut self, message: &[u8]) -> Result<Transaction, ClientError> {
-        let mut exchange = Exchange::start(&self.client, self.config, message, &mut self.packet)?;
+        let mut exchange = Exchange::start(&self.client, self.schedule, message, &mut self.packet)?;
         while let Some(attempt) = exchange.next_attempt() {
             self.sockets
                 .send(attempt.socket(), exchange.packet(&self.packet))?;

@@ -31,7 +31,7 @@
 //!   fuzzing your own server, each kind with the drop reason it must end in.
 //!
 //! ```
-//! use pssst_udp::{ClientConfig, Echo, ServerConfig, UdpClient, UdpServer};
+//! use pssst_udp::{RetrySchedule, Echo, ServerConfig, UdpClient, UdpServer};
 //!
 //! let (server_key, server_public) = pssst_core::generate_key_pair()?;
 //! let server = UdpServer::bind(
@@ -42,7 +42,7 @@
 //! )?;
 //!
 //! let client = pssst_core::Client::new(server_public)?;
-//! let mut udp = UdpClient::connect(server.local_addr(), client, ClientConfig::default())?;
+//! let mut udp = UdpClient::connect(server.local_addr(), client, RetrySchedule::default())?;
 //! assert_eq!(udp.request(b"hello")?, b"hello");
 //!
 //! let stats = server.shutdown();
@@ -70,8 +70,10 @@ mod stats;
 
 #[cfg(feature = "tokio")]
 pub use async_client::AsyncUdpClient;
-pub use cache::{ENTRY_OVERHEAD, Lookup, ReplyCache, Reservation, Verdict};
-pub use client::{ClientConfig, ClientError, Transaction, UdpClient};
+pub use cache::{DEFAULT_IDS_PER_SECOND, ENTRY_OVERHEAD, Lookup, ReplyCache, Reservation, Verdict};
+pub use client::{ClientError, Transaction, UdpClient};
+// The retry schedule is the protocol's (its window is a server's guarantee).
+pub use pssst_core::RetrySchedule;
 pub use server::{
     Admission, Admitted, DeferredHandler, Echo, Handler, HandlerFailure, Intake, Request,
     Responder, ServerConfig, ServerKeys, ServerMonitor, Tally, Ticket, UdpServer,

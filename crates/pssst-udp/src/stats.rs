@@ -45,8 +45,12 @@ pub enum Counter {
     DroppedAmplification,
     /// The reply would not fit in one UDP datagram.
     DroppedReplyTooLarge,
-    /// A new request while the reply cache was full (it fails closed).
+    /// A new request while the reply cache's request ids were full (as many
+    /// new requests in one TTL as it has room for: it fails closed).
     DroppedCacheFull,
+    /// A copy of a request answered before whose remembered reply was
+    /// evicted (the reply cache's byte budget): no reply, never a second run.
+    DroppedReplyForgotten,
     /// A new request while the most requests were in flight.
     DroppedBusy,
     /// A copy of a request whose handler was still running (the reply goes
@@ -56,7 +60,7 @@ pub enum Counter {
 
 impl Counter {
     /// Every counter, in display order.
-    pub const ALL: [Counter; 19] = [
+    pub const ALL: [Counter; 20] = [
         Counter::Received,
         Counter::Answered,
         Counter::NoReply,
@@ -74,6 +78,7 @@ impl Counter {
         Counter::DroppedAmplification,
         Counter::DroppedReplyTooLarge,
         Counter::DroppedCacheFull,
+        Counter::DroppedReplyForgotten,
         Counter::DroppedBusy,
         Counter::DroppedInProgress,
     ];
@@ -87,7 +92,7 @@ impl Counter {
     ];
 
     /// The drop reasons only.
-    pub const DROPS: [Counter; 12] = [
+    pub const DROPS: [Counter; 13] = [
         Counter::DroppedShort,
         Counter::DroppedReplyFlag,
         Counter::DroppedUnknownSuite,
@@ -98,6 +103,7 @@ impl Counter {
         Counter::DroppedAmplification,
         Counter::DroppedReplyTooLarge,
         Counter::DroppedCacheFull,
+        Counter::DroppedReplyForgotten,
         Counter::DroppedBusy,
         Counter::DroppedInProgress,
     ];
@@ -122,6 +128,7 @@ impl Counter {
             Counter::DroppedAmplification => "amplification",
             Counter::DroppedReplyTooLarge => "reply_too_large",
             Counter::DroppedCacheFull => "cache_full",
+            Counter::DroppedReplyForgotten => "reply_forgotten",
             Counter::DroppedBusy => "busy",
             Counter::DroppedInProgress => "in_progress",
         }

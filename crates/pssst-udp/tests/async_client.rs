@@ -6,7 +6,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use pssst_core::{Client, generate_key_pair};
-use pssst_udp::{AsyncUdpClient, ClientConfig, ClientError, Echo, ServerConfig, UdpServer};
+use pssst_udp::{AsyncUdpClient, ClientError, Echo, RetrySchedule, ServerConfig, UdpServer};
 use tokio::task::JoinSet;
 
 mod common;
@@ -22,19 +22,21 @@ async fn bounded<T>(future: impl Future<Output = T>) -> T {
 async fn connect(
     addr: std::net::SocketAddr,
     client: Client,
-    config: ClientConfig,
+    schedule: RetrySchedule,
 ) -> AsyncUdpClient {
-    AsyncUdpClient::connect(addr, client, config).await.unwrap()
+    AsyncUdpClient::connect(addr, client, schedule)
+        .await
+        .unwrap()
 }
 
-async fn anonymous(server: &UdpServer, config: ClientConfig) -> AsyncUdpClient {
+async fn anonymous(server: &UdpServer, schedule: RetrySchedule) -> AsyncUdpClient {
     let client = Client::new(server.public_key()).unwrap();
-    connect(server.local_addr(), client, config).await
+    connect(server.local_addr(), client, schedule).await
 }
 
-async fn fake_client(fake: &FakeServer, config: ClientConfig) -> AsyncUdpClient {
+async fn fake_client(fake: &FakeServer, schedule: RetrySchedule) -> AsyncUdpClient {
     let client = Client::new(fake.public_key()).unwrap();
-    connect(fake.addr(), client, config).await
+    connect(fake.addr(), client, schedule).await
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 use pssst_core::Client;
-use pssst_udp::{ClientConfig, ClientError, UdpClient};
+use pssst_udp::{ClientError, RetrySchedule, UdpClient};
 
 mod common;
 use common::{FakeServer, impatient, persistent};
@@ -117,9 +117,9 @@ fn other_request(fake: &FakeServer) -> Vec<u8> {
     client.pack_request(b"someone else").unwrap().0
 }
 
-fn blocking_client(fake: &FakeServer, config: ClientConfig) -> UdpClient {
+fn blocking_client(fake: &FakeServer, schedule: RetrySchedule) -> UdpClient {
     let client = Client::new(fake.public_key()).unwrap();
-    UdpClient::connect(fake.addr(), client, config).unwrap()
+    UdpClient::connect(fake.addr(), client, schedule).unwrap()
 }
 
 #[test]
@@ -209,9 +209,9 @@ mod async_client {
             .expect("did not finish within 60 s")
     }
 
-    async fn async_client(fake: &FakeServer, config: ClientConfig) -> AsyncUdpClient {
+    async fn async_client(fake: &FakeServer, schedule: RetrySchedule) -> AsyncUdpClient {
         let client = Client::new(fake.public_key()).unwrap();
-        AsyncUdpClient::connect(fake.addr(), client, config)
+        AsyncUdpClient::connect(fake.addr(), client, schedule)
             .await
             .unwrap()
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use pssst_core::{Client, PrivateKey, generate_key_pair};
 use pssst_udp::{
-    ClientConfig, ClientError, Counter, Echo, ServerConfig, ServerKeys, UdpClient, UdpServer,
+    ClientError, Counter, Echo, RetrySchedule, ServerConfig, ServerKeys, UdpClient, UdpServer,
 };
 
 mod common;
@@ -20,13 +20,13 @@ fn ask(
     server: &UdpServer,
     to: &PrivateKey,
     from: Option<&PrivateKey>,
-    config: ClientConfig,
+    schedule: RetrySchedule,
 ) -> Result<Vec<u8>, ClientError> {
     let client = match from {
         None => Client::new(to.public_key()).unwrap(),
         Some(own) => Client::with_client_auth(to.public_key(), own).unwrap(),
     };
-    UdpClient::connect(server.local_addr(), client, config)
+    UdpClient::connect(server.local_addr(), client, schedule)
         .unwrap()
         .request(b"which key?")
 }

@@ -7,20 +7,20 @@ use std::time::{Duration, Instant};
 use pssst_core::{Client, PACKET_OVERHEAD, PrivateKey, generate_key_pair};
 use pssst_udp::junk::{Junk, SmallOrder, XorShift};
 use pssst_udp::{
-    ClientConfig, ClientError, Counter, Echo, Request, ServerConfig, Stats, UdpClient, UdpServer,
+    ClientError, Counter, Echo, Request, RetrySchedule, ServerConfig, Stats, UdpClient, UdpServer,
 };
 
 mod common;
 use common::{FakeServer, impatient, loopback, persistent, quick, start};
 
-fn anonymous(server: &UdpServer, config: ClientConfig) -> UdpClient {
+fn anonymous(server: &UdpServer, schedule: RetrySchedule) -> UdpClient {
     let client = Client::new(server.public_key()).unwrap();
-    UdpClient::connect(server.local_addr(), client, config).unwrap()
+    UdpClient::connect(server.local_addr(), client, schedule).unwrap()
 }
 
-fn authenticated(server: &UdpServer, key: &PrivateKey, config: ClientConfig) -> UdpClient {
+fn authenticated(server: &UdpServer, key: &PrivateKey, schedule: RetrySchedule) -> UdpClient {
     let client = Client::with_client_auth(server.public_key(), key).unwrap();
-    UdpClient::connect(server.local_addr(), client, config).unwrap()
+    UdpClient::connect(server.local_addr(), client, schedule).unwrap()
 }
 
 /// Waits (bounded) until the server has settled every datagram it received
@@ -207,9 +207,9 @@ fn a_panicking_handler_does_not_take_the_worker_down() {
     assert_eq!(anon.request(b"fine").unwrap(), b"fine");
 }
 
-fn fake_client(fake: &FakeServer, config: ClientConfig) -> UdpClient {
+fn fake_client(fake: &FakeServer, schedule: RetrySchedule) -> UdpClient {
     let client = Client::new(fake.public_key()).unwrap();
-    UdpClient::connect(fake.addr(), client, config).unwrap()
+    UdpClient::connect(fake.addr(), client, schedule).unwrap()
 }
 
 #[test]

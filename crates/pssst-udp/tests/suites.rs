@@ -5,7 +5,7 @@
 
 use pssst_core::{CipherSuite, CipherSuites, Client, generate_key_pair};
 use pssst_udp::{
-    ClientConfig, ClientError, Counter, Echo, ServerConfig, ServerKeys, UdpClient, UdpServer,
+    ClientError, Counter, Echo, RetrySchedule, ServerConfig, ServerKeys, UdpClient, UdpServer,
 };
 
 mod common;
@@ -14,10 +14,10 @@ use common::{impatient, loopback, quick, start};
 fn ask(
     server: &UdpServer,
     suite: CipherSuite,
-    config: ClientConfig,
+    schedule: RetrySchedule,
 ) -> Result<Vec<u8>, ClientError> {
     let client = Client::new(server.public_key()).unwrap().with_suite(suite);
-    UdpClient::connect(server.local_addr(), client, config)
+    UdpClient::connect(server.local_addr(), client, schedule)
         .unwrap()
         .request(b"which suite?")
 }

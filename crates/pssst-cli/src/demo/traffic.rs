@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pssst_core::{Client, PrivateKey, PublicKey};
-use pssst_udp::{ClientConfig, Request, UdpClient, UdpServer};
+use pssst_udp::{Request, RetrySchedule, UdpClient, UdpServer};
 
 use super::Checks;
 use super::table::{Outcome, Row};
@@ -32,20 +32,12 @@ fn write_reply(client_key: Option<PublicKey>, message: &[u8], reply: &mut Vec<u8
     }
 }
 
-fn patient() -> ClientConfig {
-    ClientConfig {
-        timeout: Duration::from_millis(200),
-        retries: 8,
-        max_timeout: Duration::from_millis(800),
-    }
+fn patient() -> RetrySchedule {
+    RetrySchedule::new(Duration::from_millis(200), 8).expect("within the retransmission window")
 }
 
-fn impatient() -> ClientConfig {
-    ClientConfig {
-        timeout: Duration::from_millis(80),
-        retries: 1,
-        max_timeout: Duration::from_millis(80),
-    }
+fn impatient() -> RetrySchedule {
+    RetrySchedule::new(Duration::from_millis(80), 1).expect("within the retransmission window")
 }
 
 /// An anonymous client, or one authenticated with `key`.
@@ -68,7 +60,7 @@ pub fn run_load(
     let load = Load {
         server: server.local_addr(),
         client: client(server.public_key(), key)?,
-        config: patient(),
+        schedule: patient(),
         requests,
         duration: Some(Duration::from_secs(20)),
         concurrency: 4,

@@ -63,9 +63,13 @@ pub(crate) fn serve(args: ServeArgs) -> Result<(), String> {
                     args.reply_cache_ttl
                 ));
             }
-            let config = config
+            let mut config = config
                 .reply_cache(args.reply_cache_bytes, args.reply_cache_ttl)
-                .max_in_flight(max_in_flight)
+                .max_in_flight(max_in_flight);
+            if let Some(ids) = args.reply_cache_ids {
+                config = config.reply_cache_ids(ids as usize);
+            }
+            let config = config
                 // On shutdown, the requests in flight get their answers.
                 .drain_timeout(timeout + DRAIN_MARGIN);
             let handle = runtime.handle().clone();

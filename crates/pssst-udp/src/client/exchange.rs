@@ -41,9 +41,9 @@ use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use pssst_core::{Client, ClientReplyHandler};
+use pssst_core::{Client, ClientReplyHandler, RetrySchedule};
 
-use super::{ClientConfig, ClientError, Transaction};
+use super::{ClientError, Transaction};
 use crate::MAX_DATAGRAM;
 
 /// Receive buffer: room for any datagram, so none is silently truncated.
@@ -128,10 +128,8 @@ pub(crate) struct Exchange {
     handler: ClientReplyHandler,
     len: usize,
     start: Instant,
-    attempts: u32,
+    schedule: RetrySchedule,
     made: u32,
-    wait: Duration,
-    max_wait: Duration,
     ignored: u32,
 }
 
@@ -139,7 +137,7 @@ impl Exchange {
     /// Packs `message` into `packet` (grown as needed, reused across calls).
     pub(crate) fn start(
         client: &Client,
-        config: ClientConfig,
+        schedule: RetrySchedule,
         message: &[u8],
         packet: &mut Vec<u8>,
     ) -> Result<Exchange, ClientError> {
@@ -160,10 +158,8 @@ impl Exchange {
             handler,
             len,
             start: Instant::now(),
-            attempts: config.retries.saturating_add(1),
+            schedule,
             made: 0,
-            wait: config.timeout,
-            max_wait: config.max_timeout.max(config.timeout),
             ignored: 0,
         })
     }
@@ -173,19 +169,15 @@ impl Exchange {
         &packet[..self.len]
     }
 
-    /// Starts the next attempt (each waits twice as long as the one before,
-    /// up to the maximum); `None` once all are made.
+    /// Starts the next attempt, as pssst-core's [`RetrySchedule`] says
+    /// (every copy within the retransmission window); `None` once all are
+    /// made.
     pub(crate) fn next_attempt(&mut self) -> Option<Attempt> {
-        if self.made >= self.attempts {
-            return None;
-        }
-        if self.made > 0 {
-            self.wait = self.wait.saturating_mul(2).min(self.max_wait);
-        }
+        let wait = self.schedule.waits().nth(self.made as usize)?;
         self.made += 1;
         Some(Attempt {
             number: self.made,
-            wait: self.wait,
+            wait,
         })
     }
 
@@ -211,7 +203,7 @@ impl Exchange {
     /// The error once every attempt went unanswered.
     pub(crate) fn timed_out(&self) -> ClientError {
         ClientError::TimedOut {
-            attempts: self.attempts,
+            attempts: self.made,
             ignored: self.ignored,
         }
     }
@@ -225,12 +217,8 @@ mod tests {
     fn exchange(retries: u32) -> Exchange {
         let (_, public) = generate_key_pair().unwrap();
         let client = Client::new(public).unwrap();
-        let config = ClientConfig {
-            timeout: Duration::from_millis(100),
-            retries,
-            max_timeout: Duration::from_millis(300),
-        };
-        Exchange::start(&client, config, b"hi", &mut Vec::new()).unwrap()
+        let schedule = RetrySchedule::new(Duration::from_millis(100), retries).unwrap();
+        Exchange::start(&client, schedule, b"hi", &mut Vec::new()).unwrap()
     }
 
     #[test]
@@ -241,7 +229,7 @@ mod tests {
             .collect();
         assert_eq!(
             schedule,
-            [(0, 100), (1, 200), (2, 300), (3, 300), (4, 300)],
+            [(0, 100), (1, 200), (2, 400), (3, 400), (4, 400)],
             "(socket, wait in ms) of each attempt"
         );
     }

@@ -14,6 +14,7 @@ pub struct ServerConfig {
     pub(super) authorized_clients: Option<HashSet<PublicKey>>,
     pub(super) suites: CipherSuites,
     pub(super) reply_cache: Option<(usize, Duration)>,
+    pub(super) reply_cache_ids: Option<usize>,
     pub(super) reuse_port: bool,
     pub(super) recv_buffer_bytes: usize,
     pub(super) shutdown_poll: Duration,
@@ -29,6 +30,7 @@ impl Default for ServerConfig {
             authorized_clients: None,
             suites: CipherSuites::ALL,
             reply_cache: None,
+            reply_cache_ids: None,
             reuse_port: false,
             recv_buffer_bytes: 4 << 20,
             shutdown_poll: Duration::from_millis(50),
@@ -73,17 +75,27 @@ impl ServerConfig {
         self
     }
 
-    /// Remember every reply (the sealed packet) for `ttl`, in at most
-    /// `budget_bytes`, so that copies of a request get the same bytes even
-    /// from a handler whose output varies. Needed for such handlers: a
-    /// retry is answered under the same AES-GCM key and nonce. Entries are
-    /// never evicted early; when the budget is spent, new requests are
-    /// dropped ([`Counter::DroppedCacheFull`](crate::Counter)). `ttl` must
-    /// cover the default client's retries
-    /// ([`ClientConfig::give_up_after`](crate::ClientConfig::give_up_after));
+    /// Never run a request twice within `ttl`, and send copies the same
+    /// bytes: needed for handlers whose output varies, since a retry is
+    /// answered under the same AES-GCM key and nonce. The ids of answered
+    /// requests are kept at least `ttl` (a few bits each; see
+    /// [`reply_cache_ids`](Self::reply_cache_ids)); the sealed replies are
+    /// kept in `budget_bytes`, oldest evicted first, and a copy whose reply
+    /// was evicted gets none ([`Counter::DroppedReplyForgotten`](crate::Counter)).
+    /// `ttl` must be at least [`pssst_core::MIN_REPLY_MEMORY`];
     /// [`UdpServer::bind`](crate::UdpServer::bind) refuses a shorter one.
     pub fn reply_cache(mut self, budget_bytes: usize, ttl: Duration) -> ServerConfig {
         self.reply_cache = Some((budget_bytes, ttl));
+        self
+    }
+
+    /// Room for the ids of this many new requests per reply-cache TTL
+    /// (default: [`DEFAULT_IDS_PER_SECOND`](crate::DEFAULT_IDS_PER_SECOND)
+    /// per second of TTL); about 2.5 bytes each. Past it, new requests are
+    /// dropped ([`Counter::DroppedCacheFull`](crate::Counter)): size it above
+    /// the server's peak request rate times the TTL.
+    pub fn reply_cache_ids(mut self, ids: usize) -> ServerConfig {
+        self.reply_cache_ids = Some(ids);
         self
     }
 

@@ -113,7 +113,13 @@ impl Intake {
     /// client's retries.
     pub fn new(keys: impl Into<ServerKeys>, config: &ServerConfig) -> io::Result<Intake> {
         let reply_cache = match config.reply_cache {
-            Some((budget, ttl)) => Some(ReplyCache::new(budget, ttl)?),
+            Some((budget, ttl)) => Some(ReplyCache::with_id_capacity(
+                budget,
+                ttl,
+                config
+                    .reply_cache_ids
+                    .unwrap_or_else(|| ReplyCache::default_id_capacity(ttl)),
+            )?),
             None => None,
         };
         let keys = KeySet::new(
@@ -233,7 +239,7 @@ impl Intake {
         };
         let reservation = match &self.reply_cache {
             None => None,
-            Some(cache) => match cache.lookup(&request_id, max_packet) {
+            Some(cache) => match cache.lookup(&request_id) {
                 Lookup::New(reservation) => Some(reservation),
                 // Another thread took it between the peek and now.
                 known => return remembered(known, max_packet, request.key),
@@ -312,6 +318,8 @@ fn remembered<'p, T: Tally>(lookup: Lookup, max_packet: usize, key: &KeyEntry) -
             Admission::Resend(packet)
         }
         Lookup::Known(Verdict::Dropped(counter)) => Admission::Dropped(counter),
+        // Answered before, its reply since evicted: never run twice.
+        Lookup::Forgotten => Admission::Dropped(Counter::DroppedReplyForgotten),
         // The first copy's handler is still running: not run twice.
         Lookup::InProgress => Admission::Dropped(Counter::DroppedInProgress),
         Lookup::Full => Admission::Dropped(Counter::DroppedCacheFull),

@@ -29,7 +29,7 @@ use crate::stats::{Counter, HandlerTimer, WorkerStats};
 /// request's in-flight slot, freed whatever path the handler takes.
 ///
 /// ```
-/// use pssst_udp::{ClientConfig, DeferredHandler, Request, Responder, ServerConfig, UdpClient, UdpServer};
+/// use pssst_udp::{RetrySchedule, DeferredHandler, Request, Responder, ServerConfig, UdpClient, UdpServer};
 ///
 /// /// Answers on a thread of its own, a while later.
 /// struct Later;
@@ -47,7 +47,7 @@ use crate::stats::{Counter, HandlerTimer, WorkerStats};
 /// let (server_key, server_public) = pssst_core::generate_key_pair()?;
 /// let server = UdpServer::bind_deferred("127.0.0.1:0".parse()?, server_key, ServerConfig::default(), Later)?;
 /// let client = pssst_core::Client::new(server_public)?;
-/// let mut udp = UdpClient::connect(server.local_addr(), client, ClientConfig::default())?;
+/// let mut udp = UdpClient::connect(server.local_addr(), client, RetrySchedule::default())?;
 /// assert_eq!(udp.request(b"hello")?, b"hello");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

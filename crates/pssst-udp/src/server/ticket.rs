@@ -111,9 +111,7 @@ impl<T: Tally> Ticket<T> {
     /// Seals `message`, remembers it in the reply cache, and hands the
     /// packet to `send`. Returns how the request ended, as counted:
     /// [`Counter::Answered`], or why nothing was sent (too large for the
-    /// request or a datagram, or [`Counter::HandlerTimedOut`] when the
-    /// reply cache forgot the request before the handler finished: sending
-    /// then could give a retry different bytes under the same nonce).
+    /// request or a datagram).
     /// `send`'s error comes back as is, counted as [`Counter::SendFailed`].
     pub fn reply<E>(
         mut self,
@@ -198,16 +196,13 @@ impl<T: Tally> Open<T> {
             let ended = match reply_handler.pack_reply_into(message, out) {
                 Err(_) => Ok(Counter::DroppedReplyTooLarge),
                 Ok(len) => {
-                    let live =
-                        reservation.is_none_or(|r| r.settle(Verdict::Reply(out[..len].into())));
-                    if !live {
-                        Ok(Counter::HandlerTimedOut)
-                    } else {
-                        send(&out[..len]).map(|()| {
-                            key_answered.fetch_add(1, Ordering::Relaxed);
-                            Counter::Answered
-                        })
+                    if let Some(reservation) = reservation {
+                        reservation.settle(Verdict::Reply(out[..len].into()));
                     }
+                    send(&out[..len]).map(|()| {
+                        key_answered.fetch_add(1, Ordering::Relaxed);
+                        Counter::Answered
+                    })
                 }
             };
             tally.count(*ended.as_ref().unwrap_or(&Counter::SendFailed));
@@ -225,7 +220,7 @@ impl<T: Tally> Open<T> {
                 drop(reservation);
             } else {
                 // Copies get the same nothing.
-                let _ = reservation.settle(Verdict::Dropped(counter));
+                reservation.settle(Verdict::Dropped(counter));
             }
         }
         self.tally.count(counter);

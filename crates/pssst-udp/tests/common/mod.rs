@@ -9,36 +9,24 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use pssst_core::{PublicKey, Server, generate_key_pair};
-use pssst_udp::{ClientConfig, Handler, ServerConfig, UdpServer};
+use pssst_udp::{Handler, RetrySchedule, ServerConfig, UdpServer};
 
 pub fn loopback() -> SocketAddr {
     "127.0.0.1:0".parse().unwrap()
 }
 
-pub fn quick() -> ClientConfig {
-    ClientConfig {
-        timeout: Duration::from_millis(300),
-        retries: 3,
-        max_timeout: Duration::from_secs(1),
-    }
+pub fn quick() -> RetrySchedule {
+    RetrySchedule::new(Duration::from_millis(300), 3).expect("within the retransmission window")
 }
 
 /// Fails fast: for requests that are expected to get no answer.
-pub fn impatient() -> ClientConfig {
-    ClientConfig {
-        timeout: Duration::from_millis(60),
-        retries: 1,
-        max_timeout: Duration::from_millis(60),
-    }
+pub fn impatient() -> RetrySchedule {
+    RetrySchedule::new(Duration::from_millis(60), 1).expect("within the retransmission window")
 }
 
 /// Short waits and many retries: for the retransmission scenario.
-pub fn persistent() -> ClientConfig {
-    ClientConfig {
-        timeout: Duration::from_millis(50),
-        retries: 5,
-        max_timeout: Duration::from_millis(50),
-    }
+pub fn persistent() -> RetrySchedule {
+    RetrySchedule::new(Duration::from_millis(50), 5).expect("within the retransmission window")
 }
 
 pub fn start<H: Handler>(config: ServerConfig, handler: H) -> (UdpServer, PublicKey) {
