@@ -128,8 +128,10 @@ fn no_reply_is_larger_than_its_request() {
         anon.request(b"amplify me"),
         Err(ClientError::TimedOut { attempts: 2, .. })
     ));
-    // An empty reply is not larger than the request: allowed.
-    assert_eq!(anon.request(b"").unwrap(), b"");
+    // An empty reply is not larger than the request: allowed. (A patient
+    // client: it must be answered, however loaded the machine.)
+    let mut answered = anonymous(&server, patient());
+    assert_eq!(answered.request(b"").unwrap(), b"");
     // Client-authenticated requests are limited too: a recorded one can be
     // replayed from a spoofed source.
     let (client_key, _) = generate_key_pair().unwrap();
@@ -140,7 +142,9 @@ fn no_reply_is_larger_than_its_request() {
     ));
     let stats = server.shutdown();
     assert_eq!(stats.get(Counter::DroppedAmplification), 4);
-    assert_eq!(stats.answered(), 1, "{stats}");
+    // Every other datagram is a copy of the empty request (more than one if
+    // a reply was slower than the client's first wait), and answered.
+    assert_eq!(stats.answered(), stats.received() - 4, "{stats}");
 }
 
 #[test]
