@@ -4,7 +4,7 @@
 # fails by chance costs a whole CI run, so the count to trust is "0 of N".
 #
 #   tests/flake-hunt.sh [--runs N] [--legs N] [--busy] [--only KINDS]
-#                       [--minutes M] [--max-seconds S] [--out DIR]
+#                       [--jobs N] [--minutes M] [--max-seconds S] [--out DIR]
 #
 # What one round runs, each test once:
 #   rust     every unit and integration test binary of the workspace (built
@@ -23,6 +23,7 @@
 # --leg-filter W  only the legs whose names contain one of the words W
 #                 (comma-separated: --leg-filter 50,55)
 # --only KINDS    comma-separated subset of rust,python,hostile,c
+# --jobs N        run N tests at once (default 1; each in a TMPDIR of its own)
 # --busy          keep the machine loaded: a niced loop of clean release
 #                 builds of the workspace into a target dir of its own
 # --minutes M     start no new run after M minutes (counts stay honest)
@@ -41,6 +42,7 @@ leg_runs=0
 leg_filter=""
 only="rust,python,hostile,c"
 busy=0
+jobs=1
 minutes=0
 max_seconds=0
 out=""
@@ -51,6 +53,7 @@ while [ $# -gt 0 ]; do
     --leg-filter) leg_filter="$2"; shift 2 ;;
     --only) only="$2"; shift 2 ;;
     --busy) busy=1; shift ;;
+    --jobs) jobs="$2"; shift 2 ;;
     --minutes) minutes="$2"; shift 2 ;;
     --max-seconds) max_seconds="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
@@ -104,14 +107,18 @@ for line in open(sys.argv[1]):
     target = msg["target"]
     path, _, version = msg["package_id"].partition("#")
     package = version.split("@")[0] if "@" in version else path.rstrip("/").split("/")[-1]
-    kind = "lib" if target["kind"] in (["lib"], ["cdylib"], ["rlib"]) else "/".join(target["kind"]) + ":" + target["name"]
+    library = set(target["kind"]) & {"lib", "rlib", "cdylib", "staticlib", "dylib"}
+    kind = "lib" if library else "/".join(target["kind"]) + ":" + target["name"]
     name = "rust %s %s%s%s" % (package, kind, features, alone)
     print("\t".join([name, os.path.dirname(msg["manifest_path"]), msg["executable"]]))
 EOF
   done
   # One entry per executable (the same binary can come from two selections).
+  # As `cargo test` runs them: from the package's directory, with the
+  # toolchain's libraries (a proc-macro crate's tests link libstd's .so).
+  sysroot_lib="$(rustc --print target-libdir)"
   while IFS=$'\t' read -r name dir exe; do
-    add "$name" "$dir" "CARGO_MANIFEST_DIR='$dir' '$exe'"
+    add "$name" "$dir" "CARGO_MANIFEST_DIR='$dir' LD_LIBRARY_PATH='$sysroot_lib:$(dirname "$exe")' '$exe'"
   done < <(sort -t$'\t' -k3,3 -u "$out/rust-tests.tsv" | sort)
 fi
 
@@ -130,6 +137,10 @@ if wants python; then
   "$ours/bin/python" -c 'import pssst._pssst, pytest' 2>/dev/null \
     || fail "no venv $ours with pssst-rs and pytest: run bash tests/legs/40-python.sh once"
   [ -x "$ref/bin/python" ] || fail "no venv $ref: run bash tests/legs/40-python.sh once"
+  # A copy (`python -m` finds the copy's packages): leg 40 running beside
+  # the hunt reinstalls pssst-rs into its venv.
+  cp -a "$ours" "$out/py-venv-ours" || fail "cannot copy $ours"
+  ours="$out/py-venv-ours"
   env="PSSST_BIN='$pssst_bin' PSSST_PYPSSST_PYTHON='$ref/bin/python' PYTHONDONTWRITEBYTECODE=1"
   for file in "$REPO_ROOT"/tests/python/test_*.py; do
     add "python $(basename "$file")" "$REPO_ROOT/tests/python" \
@@ -190,42 +201,55 @@ if [ "$busy" = 1 ]; then
   busy_pid=$!
 fi
 
-declare -a passes failures seconds
-for i in "${!names[@]}"; do passes[i]=0; failures[i]=0; seconds[i]=0; done
-
-# run_one I ROUND: runs target I once; keeps its output only when it fails.
+# run_one I ROUND: runs target I once, in a TMPDIR of its own (concurrent
+# pytest sessions must not share one); appends "I STATUS SECONDS" to
+# $out/results and keeps the output only when the run failed.
 run_one() {
-  local i="$1" round="$2" log start status
-  log="$out/tmp/run.log"
+  local i="$1" round="$2" tmp start status
+  tmp="$out/tmp/$i.$round"
+  mkdir -p "$tmp"
   start=$SECONDS
-  (cd "${dirs[i]}" && TMPDIR="$out/tmp" bash -c "${commands[i]}") > "$log" 2>&1 </dev/null
+  (cd "${dirs[i]}" && TMPDIR="$tmp" bash -c "${commands[i]}") > "$tmp.log" 2>&1 </dev/null
   status=$?
-  seconds[i]=$((seconds[i] + SECONDS - start))
-  if [ $status = 0 ]; then
-    passes[i]=$((passes[i] + 1))
-  else
-    failures[i]=$((failures[i] + 1))
+  printf '%s\t%s\t%s\n' "$i" "$status" $((SECONDS - start)) >> "$out/results"
+  if [ $status != 0 ]; then
     local keep="$out/failures/${names[i]// /_}.$round.log"
     { echo "# ${names[i]}, round $round, exit $status, $(date -u +%FT%TZ)"
       echo "# cd ${dirs[i]} && ${commands[i]}"
-      cat "$log"; } > "$keep"
+      cat "$tmp.log"; } > "$keep"
     echo "FAIL ${names[i]} (round $round, exit $status): $keep"
   fi
+  rm -rf "$tmp" "$tmp.log"
 }
 
+declare -a passes failures seconds
+tally() {
+  for i in "${!names[@]}"; do passes[i]=0; failures[i]=0; seconds[i]=0; done
+  while IFS=$'\t' read -r i status secs; do
+    if [ "$status" = 0 ]; then passes[i]=$((passes[i] + 1)); else failures[i]=$((failures[i] + 1)); fi
+    seconds[i]=$((seconds[i] + secs))
+  done < "$out/results"
+}
+
+: > "$out/results"
 limit=""
 [ "$minutes" -gt 0 ] && limit=" (at most $minutes min)"
-step "${#names[@]} tests, $runs rounds$limit; failures in $out/failures"
+step "${#names[@]} tests, $runs rounds$limit, $jobs at a time; failures in $out/failures"
 stopped=""
 for round in $(seq 1 "$runs"); do
+  tally
   for i in "${!names[@]}"; do
     if [ "$deadline" -gt 0 ] && [ $SECONDS -ge "$deadline" ]; then stopped="the time limit"; break 2; fi
     if [ "$i" -ge "$legs_first" ] && [ "$round" -gt "$leg_runs" ]; then continue; fi
     if [ "$max_seconds" -gt 0 ] && [ "${seconds[i]}" -ge "$max_seconds" ]; then continue; fi
-    run_one "$i" "$round"
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
+    run_one "$i" "$round" &
   done
+  wait   # a round ends before the next starts: no test runs beside itself
   echo "round $round done ($(date -u +%T))"
 done
+wait
+tally
 
 total_fail=0
 for i in "${!names[@]}"; do total_fail=$((total_fail + failures[i])); done
