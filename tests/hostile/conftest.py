@@ -56,9 +56,25 @@ class Served:
         return self.proc.pid
 
     def stats(self) -> dict:
-        time.sleep(0.15)  # two stats intervals
+        """The counters of a snapshot taken after this call began: the file
+        must be replaced twice (each rewrite renames a new file over it), as
+        the first replacement may carry a snapshot taken just before. A
+        fixed sleep of two intervals is not enough on a loaded machine."""
+        replaced, last = 0, self._version()
+        deadline = time.monotonic() + 15
+        while replaced < 2:
+            assert self.proc.poll() is None, "serve exited: its stats file is no longer rewritten"
+            assert time.monotonic() < deadline, "the stats file was not rewritten twice in 15 s"
+            time.sleep(0.01)
+            now = self._version()
+            if now != last:
+                replaced, last = replaced + 1, now
         text = self.stats_file.read_text()
         return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", text)}
+
+    def _version(self):
+        st = self.stats_file.stat()
+        return st.st_ino, st.st_mtime_ns
 
     def stderr(self) -> str:
         self.err.flush()

@@ -11,7 +11,7 @@ use pssst_udp::{
 };
 
 mod common;
-use common::{FakeServer, impatient, loopback, persistent, quick, start};
+use common::{FakeServer, impatient, loopback, patient, persistent, quick, start};
 
 fn anonymous(server: &UdpServer, schedule: RetrySchedule) -> UdpClient {
     let client = Client::new(server.public_key()).unwrap();
@@ -128,8 +128,10 @@ fn no_reply_is_larger_than_its_request() {
         anon.request(b"amplify me"),
         Err(ClientError::TimedOut { attempts: 2, .. })
     ));
-    // An empty reply is not larger than the request: allowed.
-    assert_eq!(anon.request(b"").unwrap(), b"");
+    // An empty reply is not larger than the request: allowed. (A patient
+    // client: it must be answered, however loaded the machine.)
+    let mut answered = anonymous(&server, patient());
+    assert_eq!(answered.request(b"").unwrap(), b"");
     // Client-authenticated requests are limited too: a recorded one can be
     // replayed from a spoofed source.
     let (client_key, _) = generate_key_pair().unwrap();
@@ -140,7 +142,9 @@ fn no_reply_is_larger_than_its_request() {
     ));
     let stats = server.shutdown();
     assert_eq!(stats.get(Counter::DroppedAmplification), 4);
-    assert_eq!(stats.answered(), 1, "{stats}");
+    // Every other datagram is a copy of the empty request (more than one if
+    // a reply was slower than the client's first wait), and answered.
+    assert_eq!(stats.answered(), stats.received() - 4, "{stats}");
 }
 
 #[test]
@@ -173,10 +177,16 @@ fn closed_service_answers_only_authorized_keys() {
         Err(ClientError::TimedOut { .. })
     ));
 
+    // Two attempts each for the anonymous client and the stranger. The
+    // last may still be queued when the client gives up: wait (bounded)
+    // until the server has read it, since shutdown drops what is queued.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while server.stats().get(Counter::DroppedUnauthorized) < 4 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
     let stats = server.shutdown();
     assert!(stats.answered() >= 1, "{stats}");
-    // Two attempts each for the anonymous client and the stranger.
-    assert_eq!(stats.get(Counter::DroppedUnauthorized), 4);
+    assert_eq!(stats.get(Counter::DroppedUnauthorized), 4, "{stats}");
 }
 
 #[test]
@@ -203,7 +213,9 @@ fn a_panicking_handler_does_not_take_the_worker_down() {
     let (server, _) = start(ServerConfig::default().workers(1), handler);
     let mut anon = anonymous(&server, impatient());
     assert!(anon.request(b"panic").is_err());
-    let mut anon = anonymous(&server, quick());
+    // Behind both copies of "panic" on the one worker, each a panic whose
+    // hook prints (and may symbolize) a backtrace: seconds when loaded.
+    let mut anon = anonymous(&server, patient());
     assert_eq!(anon.request(b"fine").unwrap(), b"fine");
 }
 

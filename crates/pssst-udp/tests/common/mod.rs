@@ -19,6 +19,17 @@ pub fn quick() -> RetrySchedule {
     RetrySchedule::new(Duration::from_millis(300), 3).expect("within the retransmission window")
 }
 
+/// Waits long: for a request that must be answered, queued behind work
+/// that can take seconds on a loaded machine (a panicking handler's
+/// backtrace, say).
+pub fn patient() -> ClientConfig {
+    ClientConfig {
+        timeout: Duration::from_millis(300),
+        retries: 30,
+        max_timeout: Duration::from_secs(1),
+    }
+}
+
 /// Fails fast: for requests that are expected to get no answer.
 pub fn impatient() -> RetrySchedule {
     RetrySchedule::new(Duration::from_millis(60), 1).expect("within the retransmission window")
