@@ -2,55 +2,64 @@
 //!
 //! `serve` is the child subreaper of its commands: a process whose parent
 //! dies is handed to `serve`, wherever it moved (`setsid`), never to PID 1.
-//! So every process a command leaves is a descendant of `serve`, found by
-//! walking `/proc`, and its zombie is ours to reap. The `sh` of each running
-//! command is registered while it runs: its job reads its exit status;
-//! every other child of `serve` is an orphan, reaped by the sweep.
+//! So every process a command leaves is a descendant of `serve`, found
+//! through `/proc`, and its zombie is ours to reap. The `sh` of each running
+//! command is registered while it runs: its job reads its exit status and
+//! kills what descends from it. Every other child of `serve` is an orphan
+//! (its parent died): the sweep, a thread, reaps them, and kills them (with
+//! their descendants) where there is no cgroup to do so.
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io;
+use std::path::Path;
 use std::process::{Child, Command};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use rustix::process::{
-    Pid, PidfdFlags, Signal, WaitId, WaitIdOptions, kill_process, pidfd_open, pidfd_send_signal,
-    waitid,
+    Pid, PidfdFlags, Signal, WaitId, WaitIdOptions, pidfd_open, pidfd_send_signal, waitid,
 };
 
 /// The commands' `sh` processes, and the orphans they leave.
 #[derive(Debug)]
 pub struct Family {
     /// Pids of the `sh` of running commands, reaped by their jobs only.
-    /// Held while spawning, sweeping and killing: a pid seen as an orphan
-    /// stays ours (unreaped) until the lock is released.
     commands: Mutex<HashSet<i32>>,
+    /// Read-held while a command starts and until it is registered (they
+    /// start in parallel), write-held by the sweep: a new `sh` is never
+    /// taken for an orphan, and an orphan stays unreaped (its pid its own)
+    /// while the sweep acts on it.
+    starting: RwLock<()>,
+    /// Whether the sweep kills orphans (no cgroup kills them).
+    kill_orphans: bool,
     me: i32,
 }
 
 impl Family {
-    /// Makes this process the reaper of its commands' orphans and starts a
-    /// thread that reaps them as they die.
-    pub fn new() -> io::Result<Arc<Family>> {
+    /// Makes this process the reaper of its commands' orphans and starts
+    /// the sweep.
+    pub fn new(kill_orphans: bool) -> io::Result<Arc<Family>> {
         // The argument is a flag: any pid sets it (`None` would clear it).
         rustix::process::set_child_subreaper(Some(Pid::INIT))?;
         let family = Arc::new(Family {
             commands: Mutex::new(HashSet::new()),
-            me: rustix::process::getpid().as_raw_nonzero().get(),
+            starting: RwLock::new(()),
+            kill_orphans,
+            me: raw(rustix::process::getpid()),
         });
         let weak = Arc::downgrade(&family);
         std::thread::Builder::new()
             .name("pssst-reaper".into())
-            .spawn(move || reap_while_alive(&weak))?;
+            .spawn(move || sweep_while_alive(&weak))?;
         Ok(family)
     }
 
     /// Starts a command's `sh`, registered as such.
     pub fn spawn(&self, command: &mut Command) -> io::Result<Child> {
-        let mut commands = self.lock();
+        let _starting = self.starting.read().unwrap_or_else(|p| p.into_inner());
         let child = command.spawn()?;
-        commands.insert(raw(Pid::from_child(&child)));
+        self.lock().insert(raw(Pid::from_child(&child)));
         Ok(child)
     }
 
@@ -58,52 +67,27 @@ impl Family {
     pub fn release(&self, sh: Pid) {
         let give_up = Instant::now() + REAP_PATIENCE;
         let reap = WaitIdOptions::EXITED | WaitIdOptions::NOHANG;
-        let mut commands = self.lock();
         while let Ok(None) = waitid(WaitId::Pid(sh), reap) {
             if Instant::now() > give_up {
                 // Stuck in the kernel: the sweep reaps it later.
                 break;
             }
-            drop(commands);
             std::thread::sleep(Duration::from_millis(1));
-            commands = self.lock();
         }
-        commands.remove(&raw(sh));
+        self.lock().remove(&raw(sh));
     }
 
-    /// Kills `sh` and every descendant of it, and every orphan with its
-    /// descendants, and reaps them: what is left of a command where there
-    /// is no cgroup. Orphans have lost their place in the tree and cannot
-    /// be told apart: those of another command still running die too.
-    /// Repeated until nothing is left alive (a process may fork meanwhile).
+    /// Kills a command's process group, and `sh` with every descendant of
+    /// it wherever it moved, until none is left alive (one may fork
+    /// meanwhile): what is left of a command where there is no cgroup.
+    /// What it orphaned before (whose parent died) is the sweep's.
     pub fn kill_tree(&self, sh: Pid) {
         // Its process group first: one atomic signal for the common case.
         let _ = rustix::process::kill_process_group(sh, Signal::KILL);
-        self.kill_all_but_commands(Some(raw(sh)));
-    }
-
-    /// At shutdown: kills every descendant of serve and reaps them.
-    pub fn kill_everything(&self) {
-        // Commands still running become orphans like any other.
-        self.lock().clear();
-        self.kill_all_but_commands(None);
-        while let Ok(Some(_)) = waitid(WaitId::All, WaitIdOptions::EXITED | WaitIdOptions::NOHANG) {
-        }
-    }
-
-    fn kill_all_but_commands(&self, also: Option<i32>) {
         let give_up = Instant::now() + REAP_PATIENCE;
         loop {
-            let table = ProcessTable::read();
-            let commands = self.lock();
-            let mut roots = table.orphans(self.me, &commands);
-            roots.extend(also);
-            let alive = table.alive_descendants(&roots);
-            for process in &alive {
-                process.kill(table.is_child(process.pid, self.me));
-            }
-            self.reap_orphans_locked(&table, &commands);
-            drop(commands);
+            let alive = ProcessTable::read(raw(sh)).alive_descendants(&[raw(sh)]);
+            alive.iter().for_each(Process::kill);
             if alive.is_empty() || Instant::now() > give_up {
                 return;
             }
@@ -111,24 +95,39 @@ impl Family {
         }
     }
 
-    /// Reaps every orphan that has exited.
-    pub fn reap_orphans(&self) {
-        let peek = WaitIdOptions::EXITED | WaitIdOptions::NOHANG | WaitIdOptions::NOWAIT;
-        if !matches!(waitid(WaitId::All, peek), Ok(Some(_))) {
-            // No child of serve is a zombie: nothing to read /proc for.
-            return;
+    /// At shutdown: kills every descendant of serve and reaps them.
+    pub fn kill_everything(&self) {
+        // Commands still running become orphans like any other.
+        self.lock().clear();
+        let give_up = Instant::now() + REAP_PATIENCE;
+        while self.sweep(true) > 0 && Instant::now() < give_up {
+            std::thread::sleep(Duration::from_millis(1));
         }
-        let table = ProcessTable::read();
-        self.reap_orphans_locked(&table, &self.lock());
+        while let Ok(Some(_)) = waitid(WaitId::All, WaitIdOptions::EXITED | WaitIdOptions::NOHANG) {
+        }
     }
 
-    fn reap_orphans_locked(&self, table: &ProcessTable, commands: &HashSet<i32>) {
-        let reap = WaitIdOptions::EXITED | WaitIdOptions::NOHANG;
-        for pid in table.orphans(self.me, commands) {
-            if let Some(pid) = Pid::from_raw(pid) {
-                let _ = waitid(WaitId::Pid(pid), reap);
-            }
+    /// Reaps the orphans that exited, and kills the others (and their
+    /// descendants) if `kill`. Orphans have lost their place in the tree:
+    /// those of a command still running die too. The processes found alive.
+    fn sweep(&self, kill: bool) -> usize {
+        let me = self.me;
+        // Cheap first look, without stopping commands from starting.
+        if ProcessTable::read(me).orphans(me, &self.lock()).is_empty() {
+            return 0;
         }
+        let _quiet = self.starting.write().unwrap_or_else(|p| p.into_inner());
+        let table = ProcessTable::read(me);
+        let orphans = table.orphans(me, &self.lock());
+        let alive = table.alive_descendants(&orphans);
+        if kill {
+            alive.iter().for_each(Process::kill);
+        }
+        let reap = WaitIdOptions::EXITED | WaitIdOptions::NOHANG;
+        for pid in orphans.into_iter().filter_map(Pid::from_raw) {
+            let _ = waitid(WaitId::Pid(pid), reap);
+        }
+        alive.len()
     }
 
     fn lock(&self) -> MutexGuard<'_, HashSet<i32>> {
@@ -138,10 +137,10 @@ impl Family {
     }
 }
 
-/// The reaper thread: whenever some child of serve is a zombie, sweep.
-fn reap_while_alive(family: &Weak<Family>) {
+/// The sweep's thread, while serve runs.
+fn sweep_while_alive(family: &Weak<Family>) {
     while let Some(family) = family.upgrade() {
-        family.reap_orphans();
+        family.sweep(family.kill_orphans);
         drop(family);
         std::thread::sleep(SWEEP_INTERVAL);
     }
@@ -165,7 +164,29 @@ struct Process {
 }
 
 impl ProcessTable {
-    fn read() -> ProcessTable {
+    /// `root` and its descendants, from each thread's `children` file: the
+    /// cost grows with serve's own processes, not the host's. Without those
+    /// files (kernels built without CONFIG_PROC_CHILDREN), all of `/proc`.
+    fn read(root: i32) -> ProcessTable {
+        if !Path::new("/proc/thread-self/children").exists() {
+            return ProcessTable::read_all();
+        }
+        let mut table = HashMap::new();
+        table.extend(Process::read(root).map(|p| (root, p)));
+        let mut next = vec![root];
+        while let Some(parent) = next.pop() {
+            for pid in children_of(parent) {
+                if let Some(process) = Process::read(pid)
+                    && table.insert(pid, process).is_none()
+                {
+                    next.push(pid);
+                }
+            }
+        }
+        ProcessTable(table)
+    }
+
+    fn read_all() -> ProcessTable {
         let mut table = HashMap::new();
         let Ok(entries) = fs::read_dir("/proc") else {
             return ProcessTable(table);
@@ -179,10 +200,6 @@ impl ProcessTable {
             }
         }
         ProcessTable(table)
-    }
-
-    fn is_child(&self, pid: i32, parent: i32) -> bool {
-        self.0.get(&pid).is_some_and(|p| p.parent == parent)
     }
 
     /// Children of `me` that are not a command's `sh`.
@@ -230,18 +247,12 @@ impl Process {
         })
     }
 
-    /// SIGKILL. A child of serve cannot be reaped (its pid reused) while
-    /// the family is locked; any other process is checked to be the same
-    /// one through a pidfd before the signal.
-    fn kill(&self, is_our_child: bool) {
-        let Some(pid) = Pid::from_raw(self.pid) else {
-            return;
-        };
-        if is_our_child {
-            let _ = kill_process(pid, Signal::KILL);
-            return;
-        }
-        let Ok(pidfd) = pidfd_open(pid, PidfdFlags::empty()) else {
+    /// SIGKILL, through a pidfd checked to be this very process (its pid
+    /// may have been reused since the table was read).
+    fn kill(&self) {
+        let Some(pidfd) =
+            Pid::from_raw(self.pid).and_then(|pid| pidfd_open(pid, PidfdFlags::empty()).ok())
+        else {
             return;
         };
         if Process::read(self.pid).is_some_and(|now| now.started == self.started) {
@@ -250,8 +261,23 @@ impl Process {
     }
 }
 
+/// The children of every thread of `pid` (none if it just exited).
+fn children_of(pid: i32) -> Vec<i32> {
+    let tasks = fs::read_dir(format!("/proc/{pid}/task")).ok();
+    let mut children = Vec::new();
+    for task in tasks.into_iter().flatten().flatten() {
+        if let Ok(list) = fs::read_to_string(task.path().join("children")) {
+            children.extend(
+                list.split_whitespace()
+                    .filter_map(|p| p.parse::<i32>().ok()),
+            );
+        }
+    }
+    children
+}
+
 /// How long a kill may take to leave no process alive.
 const REAP_PATIENCE: Duration = Duration::from_secs(2);
 
-/// How often the reaper thread looks for dead orphans.
+/// How often the sweep looks for orphans.
 const SWEEP_INTERVAL: Duration = Duration::from_millis(250);

@@ -89,7 +89,8 @@ impl ExecHandler {
     /// where commands are contained (logged).
     pub fn new(command: String, settings: Settings, runtime: Handle) -> Result<Self, String> {
         let cgroups = CgroupBase::find(&settings.cgroup)?;
-        let family = Family::new().map_err(|e| format!("cannot supervise commands: {e}"))?;
+        let family = Family::new(cgroups.is_none())
+            .map_err(|e| format!("cannot supervise commands: {e}"))?;
         match &cgroups {
             Some(base) => tracing::info!(
                 containment = "cgroup",
@@ -140,10 +141,11 @@ impl DeferredHandler for ExecHandler {
     }
 }
 
-/// In a cgroup, `sh` waits for one line on stdin before it runs the
-/// command: by then serve has moved it into the cgroup, so nothing it
-/// starts can be outside (std offers no way to spawn into a cgroup).
-const GATE: &str = r#"read -r _ && exec sh -c "$1""#;
+/// In a cgroup, `sh` reads one line of stdin before the command: by then
+/// serve has moved it into the cgroup, so nothing it starts can be outside
+/// (std offers no way to spawn into a cgroup). A line of its own before
+/// the command's text: the same shell runs both, no second exec.
+const GATE: &str = "read -r _ || exit 125\n";
 
 impl Job {
     /// The command's output, or why there is none. Output past the limit
@@ -160,7 +162,7 @@ impl Job {
         };
         let mut command = Command::new("sh");
         match cgroup {
-            Some(_) => command.args(["-c", GATE, "sh", &shared.command]),
+            Some(_) => command.arg("-c").arg(format!("{GATE}{}", shared.command)),
             None => command.args(["-c", &shared.command]),
         };
         command
@@ -250,6 +252,5 @@ impl Drop for Running<'_> {
             Some(Err(_)) | None => self.family.kill_tree(self.sh),
         }
         self.family.release(self.sh);
-        self.family.reap_orphans();
     }
 }
