@@ -30,6 +30,7 @@ mod stderr;
 
 use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -69,6 +70,8 @@ pub struct ExecHandler {
 #[derive(Debug)]
 struct Shared {
     command: String,
+    /// `sh`, found once in serve's PATH.
+    shell: PathBuf,
     timeout: Duration,
     env: Vec<(OsString, OsString)>,
     cgroups: Option<CgroupBase>,
@@ -105,6 +108,7 @@ impl ExecHandler {
         Ok(ExecHandler {
             shared: Arc::new(Shared {
                 command,
+                shell: env::shell(),
                 timeout: settings.timeout,
                 env: env::allowed(&settings.env),
                 cgroups,
@@ -160,7 +164,7 @@ impl Job {
             })?),
             None => None,
         };
-        let mut command = Command::new("sh");
+        let mut command = Command::new(&shared.shell);
         match cgroup {
             Some(_) => command.arg("-c").arg(format!("{GATE}{}", shared.command)),
             None => command.args(["-c", &shared.command]),
