@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import children_of, exchange, processes_matching
+from conftest import children_of, exchange, processes_matching, run_cli
 from wire import request
 
 MODES = {"cgroup": "auto", "process-tree": "off"}
@@ -148,3 +148,18 @@ def test_command_stderr_is_bounded_per_line_and_in_total(serve):
     assert len(found) < 20, len(found)
     assert sum(len(r["fields"]["stderr"]) for r in found) <= 4096
     assert any("dropped_bytes" in r["fields"] for r in records)
+
+
+@pytest.mark.parametrize("args", [
+    ["--exec-cgroup", "relative/dir"],
+    ["--exec-cgroup", "/nonexistent/pssst-cgroup"],
+    ["--exec-env", "A=B"],
+    ["--exec-env", ""],
+], ids=" ".join)
+def test_bad_containment_arguments_are_one_error_line(tmp_path, args):
+    key = tmp_path / "k"
+    run_cli("keygen", str(key))
+    result = run_cli("serve", "--key", str(key), "--listen", "127.0.0.1:0", "--exec", "cat", *args,
+                     timeout=10)
+    err = result.stderr.decode()
+    assert result.returncode == 1 and err.startswith("error: ") and err.count("\n") == 1, err

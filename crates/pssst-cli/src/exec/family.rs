@@ -235,7 +235,10 @@ impl ProcessTable {
 
 impl Process {
     fn read(pid: i32) -> Option<Process> {
-        let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        Process::parse(pid, &fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+    }
+
+    fn parse(pid: i32, stat: &str) -> Option<Process> {
         // The command name may hold anything, parentheses too: the fields
         // start after the last ')'.
         let fields: Vec<&str> = stat.get(stat.rfind(')')? + 2..)?.split(' ').collect();
@@ -281,3 +284,51 @@ const REAP_PATIENCE: Duration = Duration::from_secs(2);
 
 /// How often the sweep looks for orphans.
 const SWEEP_INTERVAL: Duration = Duration::from_millis(250);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn process(pid: i32, parent: i32, zombie: bool) -> (i32, Process) {
+        let started = 7;
+        (
+            pid,
+            Process {
+                pid,
+                parent,
+                zombie,
+                started,
+            },
+        )
+    }
+
+    #[test]
+    fn stat_lines_parse_whatever_the_command_name() {
+        let stat = "42 (a) b) (c) S 7 42 42 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 12345 0 0";
+        let p = Process::parse(42, stat).unwrap();
+        assert_eq!((p.parent, p.zombie, p.started), (7, false, 12345));
+        assert!(Process::parse(42, "42 (sh) Z 7").is_none());
+    }
+
+    #[test]
+    fn orphans_are_children_of_serve_that_are_no_command() {
+        // serve 1; sh 2 (a command) with child 3; orphan 4 with child 5 (a
+        // zombie) and grandchild 6.
+        let table = ProcessTable(HashMap::from([
+            process(2, 1, false),
+            process(3, 2, false),
+            process(4, 1, false),
+            process(5, 4, true),
+            process(6, 5, false),
+        ]));
+        let commands = HashSet::from([2]);
+        assert_eq!(table.orphans(1, &commands), vec![4]);
+        let mut alive: Vec<i32> = table
+            .alive_descendants(&[4])
+            .iter()
+            .map(|p| p.pid)
+            .collect();
+        alive.sort_unstable();
+        assert_eq!(alive, vec![4, 6]);
+    }
+}
