@@ -231,7 +231,8 @@ impl Job {
 }
 
 /// A started command. Dropping it kills everything the command started
-/// (its cgroup, or its process tree and the orphans), and reaps them all.
+/// (its cgroup, or its process group and tree) and reaps `sh`; the sweep
+/// reaps the rest.
 struct Running<'a> {
     sh: Pid,
     cgroup: Option<CommandCgroup>,
@@ -252,8 +253,11 @@ impl Drop for Running<'_> {
     fn drop(&mut self) {
         match self.cgroup.take().map(CommandCgroup::close) {
             Some(Ok(())) => {}
-            // No cgroup, or it failed: what can be found in the tree.
-            Some(Err(_)) | None => self.family.kill_tree(self.sh),
+            Some(Err(e)) => {
+                tracing::error!("cannot kill a command's cgroup, killing its process tree: {e}");
+                self.family.kill_tree(self.sh);
+            }
+            None => self.family.kill_tree(self.sh),
         }
         self.family.release(self.sh);
     }
