@@ -163,3 +163,5 @@ def test_bad_containment_arguments_are_one_error_line(tmp_path, args):
                      timeout=10)
     err = result.stderr.decode()
     assert result.returncode == 1 and err.startswith("error: ") and err.count("\n") == 1, err
+    # Refused for its value, by a serve that knows the option.
+    assert "unexpected argument" not in err and args[0] in err, err
