@@ -85,21 +85,35 @@ struct ServeArgs {
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=1024))]
     workers: u16,
     /// Answer with this shell command's stdout (message on stdin;
-    /// PSSST_CLIENT_KEY and PSSST_PEER in its environment) instead of echoing.
+    /// PSSST_CLIENT_KEY and PSSST_PEER in its environment, besides PATH, the
+    /// locale, PSSST_* and --exec-env; its stderr is logged, escaped)
+    /// instead of echoing.
     /// The output should depend only on the request: a retry reuses the
     /// request's AES-GCM key and nonce, and the reply cache is per process,
     /// so in a pool of servers a command whose output varies can answer one
     /// request twice with different bytes (nonce reuse; suite 1 only:
-    /// clients of --suite gcm-siv are not exposed). Each command runs
-    /// in its own process group, killed whole at the timeout; output longer
-    /// than the reply may be (see --allow-amplification) stops it, no reply
+    /// clients of --suite gcm-siv are not exposed). Everything a command
+    /// starts is killed when it exits, at the timeout, or when its output is
+    /// longer than the reply may be (see --allow-amplification; no reply)
     #[arg(long, value_name = "CMD")]
     exec: Option<String>,
-    /// Seconds a command may run before its process group is killed (no
+    /// Seconds a command may run before everything it started is killed (no
     /// reply); less than --reply-cache-ttl
     #[arg(long, default_value = "5", value_name = "SECONDS",
           value_parser = args::seconds_in(0.001, 3600.0))]
     exec_timeout: Duration,
+    /// Where each command gets a cgroup v2 of its own, killed whole
+    /// (cgroup.kill): auto (serve's own cgroup, e.g. a systemd unit with
+    /// Delegate=yes, if serve may create cgroups there), off, or a
+    /// directory. Without one, a command's processes are found through /proc
+    #[arg(long, default_value = "auto", value_name = "auto|off|DIR",
+          value_parser = exec::parse_cgroup)]
+    exec_cgroup: exec::CgroupChoice,
+    /// Pass this environment variable of serve on to commands as well
+    /// (repeatable); by default they get PATH, LANG, LANGUAGE, LC_* and
+    /// PSSST_* only
+    #[arg(long, value_name = "NAME", value_parser = exec::parse_env_name)]
+    exec_env: Vec<String>,
     /// Gateway to an HTTP application: POST each request's message to this
     /// http:// URL (headers Pssst-Peer, and Pssst-Client-Key for
     /// authenticated clients); a 2xx response's body is the reply, anything

@@ -48,6 +48,8 @@ pub(crate) fn serve(args: ServeArgs) -> Result<(), String> {
     };
     let max_in_flight = args.max_in_flight as usize;
     let runtime = handler_runtime(max_in_flight)?;
+    // The processes of --exec commands, to kill what is left at the end.
+    let mut commands = None;
     let server = match (args.exec, &args.forward) {
         (None, None) => UdpServer::bind(listen, loaded.keys, config, Echo).map_err(cannot_bind)?,
         (exec, forward) => {
@@ -75,8 +77,13 @@ pub(crate) fn serve(args: ServeArgs) -> Result<(), String> {
             let handle = runtime.handle().clone();
             match (exec, forward) {
                 (Some(command), _) => {
-                    let handler = exec::ExecHandler::new(command, timeout, handle)
-                        .map_err(|e| format!("cannot supervise commands: {e}"))?;
+                    let settings = exec::Settings {
+                        timeout,
+                        cgroup: args.exec_cgroup,
+                        env: args.exec_env,
+                    };
+                    let handler = exec::ExecHandler::new(command, settings, handle)?;
+                    commands = Some(handler.family());
                     UdpServer::bind_deferred(listen, loaded.keys, config, handler)
                 }
                 (None, url) => {
@@ -160,6 +167,10 @@ pub(crate) fn serve(args: ServeArgs) -> Result<(), String> {
     }
     let stats = server.shutdown();
     runtime.shutdown_background();
+    if let Some(commands) = commands {
+        // Nothing a command started outlives serve.
+        commands.kill_everything();
+    }
     if let Some(file) = &mut stats_file {
         file.update(&stats);
     }
