@@ -19,6 +19,7 @@ mod exec;
 mod forward;
 mod keys;
 mod load;
+mod peer;
 mod serve;
 
 /// PSSST (Packet Security for Stateless Server Transactions) over UDP.
@@ -130,6 +131,10 @@ struct ServeArgs {
     /// public keys in this file (one hex key per line). Re-read on SIGHUP
     #[arg(long, value_name = "FILE")]
     authorized_keys: Option<PathBuf>,
+    /// Use --key files that group or others can read or write. By default
+    /// such a file is refused, at startup and on SIGHUP, as OpenSSH does
+    #[arg(long)]
+    allow_insecure_key_permissions: bool,
     /// Let replies be larger than their request. By default no reply is:
     /// a source address is not authenticated, and any recorded request can
     /// be replayed from a spoofed one
@@ -246,7 +251,7 @@ fn run(command: Command) -> Result<(), String> {
             print(&key.public_key().to_string())
         }
         Command::Pubkey { file } => {
-            let key = keys::read_private_key(&file)?;
+            let key = keys::read_private_key(&file, keys::KeyPermissions::Unchecked)?;
             print(&key.public_key().to_string())
         }
         Command::Serve(args) => serve::serve(args),
@@ -299,7 +304,10 @@ fn client_for(args: &ClientArgs) -> Result<(SocketAddr, Client, ClientConfig), S
     let server_key = keys::parse_public_key("--server-key", &args.server_key)?;
     let client = match &args.key {
         None => Client::new(server_key),
-        Some(path) => Client::with_client_auth(server_key, &keys::read_private_key(path)?),
+        Some(path) => Client::with_client_auth(
+            server_key,
+            &keys::read_private_key(path, keys::KeyPermissions::Unchecked)?,
+        ),
     }
     .map_err(|e| format!("--server-key: {e}"))?
     .with_suite(args.suite);
