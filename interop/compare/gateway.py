@@ -37,27 +37,52 @@ HTTP_ECHO = os.path.join(RELEASE, "http-echo")
 # Slow for client-authenticated requests (the slow load), fast otherwise;
 # both echo the message, so `pssst bench` can check every reply.
 EXEC_MIX = '[ -n "$PSSST_CLIENT_KEY" ] && sleep 1; cat'
-# Scrapes /metrics (a new connection each) as fast as it can until killed,
-# then prints how many were answered.
+# Scrapes /metrics over CONNECTIONS sockets at once, each request on a new
+# connection (`Connection: close`), as fast as it can until killed, then
+# prints how many responses it read. Raw sockets: a scraper costs the
+# flood little CPU per request.
 METRICS_FLOOD = """
-import signal, sys, urllib.request
+import selectors, signal, socket, sys
+host, port = sys.argv[1].split("/")[2].split(":")
+REQUEST = b"GET /metrics HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n"
 answered = 0
 def done(*_):
     print(answered, flush=True)
     sys.exit(0)
 signal.signal(signal.SIGTERM, done)
-while True:
+selector = selectors.DefaultSelector()
+def scrape():
     try:
-        with urllib.request.urlopen(sys.argv[1], timeout=5) as response:
-            response.read()
-            answered += 1
+        sock = socket.create_connection((host, int(port)), timeout=5)
+        sock.sendall(REQUEST)
+        sock.setblocking(False)
+        selector.register(sock, selectors.EVENT_READ, [None])
     except OSError:
         pass
+for _ in range(int(sys.argv[2])):
+    scrape()
+while True:
+    for key, _ in selector.select(timeout=0.1):
+        try:
+            data = key.fileobj.recv(65536)
+        except OSError:
+            data = b""
+        if data:
+            if key.data[0] is None:
+                key.data[0] = data.startswith(b"HTTP/1.1 200")
+            continue
+        answered += bool(key.data[0])
+        selector.unregister(key.fileobj)
+        key.fileobj.close()
+        scrape()
+    while len(selector.get_map()) < int(sys.argv[2]):
+        scrape()
 """
-# Flood processes. They run at nice 10: on a shared 2-core machine the
-# attacker's own CPU would otherwise be taken from the gateway; a real
-# attacker spends its own.
+# Flood processes and connections each. They run at nice 10: on a shared
+# 2-core machine the attacker's own CPU would otherwise be taken from the
+# gateway; a real attacker spends its own.
 FLOODERS = 2
+CONNECTIONS = 32
 
 
 def start(cmd, pattern):
@@ -158,8 +183,10 @@ def gateway_beside_metrics_flood(key, backend_url, seconds, runs):
     try:
         log("gateway with metrics, %.0f s" % seconds)
         runs.setdefault("gateway, metrics on", []).append(bench(addr, public, seconds))
-        log("gateway beside a /metrics flood (%d scrapers at nice 10), %.0f s" % (FLOODERS, seconds))
-        flood = [subprocess.Popen(["nice", "-n", "10", sys.executable, "-c", METRICS_FLOOD, url],
+        log("gateway beside a /metrics flood (%d x %d connections at nice 10), %.0f s"
+            % (FLOODERS, CONNECTIONS, seconds))
+        flood = [subprocess.Popen(["nice", "-n", "10", sys.executable, "-c", METRICS_FLOOD, url,
+                                   str(CONNECTIONS)],
                                   stdout=subprocess.PIPE, text=True) for _ in range(FLOODERS)]
         try:
             time.sleep(0.5)

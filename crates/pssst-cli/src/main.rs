@@ -152,7 +152,8 @@ struct ServeArgs {
     /// rename) every --stats-interval-ms and once more at shutdown
     #[arg(long, value_name = "PATH")]
     stats_file: Option<PathBuf>,
-    /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9100)
+    /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9100),
+    /// text format 0.0.4 or OpenMetrics when the Accept header asks for it
     #[arg(long, value_name = "ADDR")]
     metrics: Option<String>,
     /// Log lines on stderr as text or JSON (filter with RUST_LOG, default info)
