@@ -2,9 +2,10 @@
 //! and nobody can slow the request path through it.
 //!
 //! - Apart from the request path: its own thread running its own
-//!   single-threaded tokio runtime, at a lower CPU priority (nice +10), so
-//!   a flood of scrapes competes with the gateway for no tokio worker and
-//!   loses to it for CPU.
+//!   single-threaded tokio runtime, at the lowest CPU priority (nice 19),
+//!   so a flood of scrapes competes with the gateway for no tokio worker
+//!   and loses to it for CPU (measured: nice 10 kept 71% of the gateway's
+//!   rate under a flood, nice 19 84%; see docs/operations.md).
 //! - Bounded: at most `MAX_CONNECTIONS` at once, one request each
 //!   (no keep-alive), each connection closed after `CONNECTION_DEADLINE`
 //!   whatever it does, request headers within `HEADER_TIMEOUT`.
@@ -40,7 +41,7 @@ const CONNECTION_DEADLINE: Duration = Duration::from_secs(10);
 /// hyper's smallest read buffer: a request head is a few hundred bytes.
 const MAX_HEAD_BYTES: usize = 8192;
 /// How much lower than the server's the endpoint's CPU priority is.
-const NICENESS: i32 = 10;
+const NICENESS: i32 = 19;
 
 /// Binds `addr` now and serves every request with `respond` on a thread of
 /// its own. Returns the bound address.
