@@ -1,7 +1,8 @@
 """The serve features benchmark: `pssst serve --forward` in front of a
 minimal Rust HTTP backend against the echo server; `pssst serve --exec` with
 slow requests in flight against the same command with fast requests only;
-and a server with two keys (a rotation) answering requests for its first
+the gateway beside a flood of `/metrics` scrapes against the same gateway
+(metrics on) without it; and a server with two keys (a rotation) answering requests for its first
 key against requests for its second (one more X25519 each). Each pair is
 measured side by side in interleaved rounds, driven by `pssst bench`.
 
@@ -10,7 +11,8 @@ measured side by side in interleaved rounds, driven by `pssst bench`.
 Builds what it needs (release `pssst`, the `http-echo` backend of the
 pssst-compare crate), prints one table with throughput, p50 and p99
 latency, and the ratios against their goals (gateway >= 50% of echo; fast
-requests beside slow ones >= 80% of fast-only). Asserts no timing: it is a
+requests beside slow ones >= 80% of fast-only; the gateway beside a metrics
+flood >= 80% of the gateway alone). Asserts no timing: it is a
 measurement, not a test. Any failed transaction, or a leg that cannot run,
 stops it with FATAL."""
 
@@ -35,6 +37,52 @@ HTTP_ECHO = os.path.join(RELEASE, "http-echo")
 # Slow for client-authenticated requests (the slow load), fast otherwise;
 # both echo the message, so `pssst bench` can check every reply.
 EXEC_MIX = '[ -n "$PSSST_CLIENT_KEY" ] && sleep 1; cat'
+# Scrapes /metrics over CONNECTIONS sockets at once, each request on a new
+# connection (`Connection: close`), as fast as it can until killed, then
+# prints how many responses it read. Raw sockets: a scraper costs the
+# flood little CPU per request.
+METRICS_FLOOD = """
+import selectors, signal, socket, sys
+host, port = sys.argv[1].split("/")[2].split(":")
+REQUEST = b"GET /metrics HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n"
+answered = 0
+def done(*_):
+    print(answered, flush=True)
+    sys.exit(0)
+signal.signal(signal.SIGTERM, done)
+selector = selectors.DefaultSelector()
+def scrape():
+    try:
+        sock = socket.create_connection((host, int(port)), timeout=5)
+        sock.sendall(REQUEST)
+        sock.setblocking(False)
+        selector.register(sock, selectors.EVENT_READ, [None])
+    except OSError:
+        pass
+for _ in range(int(sys.argv[2])):
+    scrape()
+while True:
+    for key, _ in selector.select(timeout=0.1):
+        try:
+            data = key.fileobj.recv(65536)
+        except OSError:
+            data = b""
+        if data:
+            if key.data[0] is None:
+                key.data[0] = data.startswith(b"HTTP/1.1 200")
+            continue
+        answered += bool(key.data[0])
+        selector.unregister(key.fileobj)
+        key.fileobj.close()
+        scrape()
+    while len(selector.get_map()) < int(sys.argv[2]):
+        scrape()
+"""
+# Flood processes and connections each. They run at nice 10: on a shared
+# 2-core machine the attacker's own CPU would otherwise be taken from the
+# gateway; a real attacker spends its own.
+FLOODERS = 2
+CONNECTIONS = 32
 
 
 def start(cmd, pattern):
@@ -103,6 +151,7 @@ def one_round(key, slow_key, backend_url, seconds, runs):
             runs.setdefault(name, []).append(bench(addr, public, seconds))
         finally:
             stop(proc)
+    gateway_beside_metrics_flood(key, backend_url, seconds, runs)
     proc, addr, public = serve(key, "--exec", EXEC_MIX)
     try:
         log("exec, fast requests only, %.0f s" % seconds)
@@ -120,6 +169,34 @@ def one_round(key, slow_key, backend_url, seconds, runs):
             die("the slow load failed:\n" + slow_out)
         runs.setdefault("exec slow (1 s)", []).append(
             {"tx_per_s": float(m.group(1)) / (seconds + 3), "p50_us": 0, "p99_us": 0})
+    finally:
+        stop(proc)
+
+
+def gateway_beside_metrics_flood(key, backend_url, seconds, runs):
+    """The gateway with --metrics, alone and then beside a /metrics flood,
+    on one server process."""
+    proc, m = start([PSSST, "serve", "--key", key, "--listen", "127.0.0.1:0", "--workers", "2",
+                     "--forward", backend_url, "--metrics", "127.0.0.1:0"],
+                    r"listening on (\S+) .*public key ([0-9a-f]{64}), metrics (\S+)")
+    addr, public, url = m.group(1), m.group(2), m.group(3)
+    try:
+        log("gateway with metrics, %.0f s" % seconds)
+        runs.setdefault("gateway, metrics on", []).append(bench(addr, public, seconds))
+        log("gateway beside a /metrics flood (%d x %d connections at nice 10), %.0f s"
+            % (FLOODERS, CONNECTIONS, seconds))
+        flood = [subprocess.Popen(["nice", "-n", "10", sys.executable, "-c", METRICS_FLOOD, url,
+                                   str(CONNECTIONS)],
+                                  stdout=subprocess.PIPE, text=True) for _ in range(FLOODERS)]
+        try:
+            time.sleep(0.5)
+            result = bench(addr, public, seconds)
+        finally:
+            for scraper in flood:
+                scraper.terminate()
+            answered = sum(int(scraper.communicate(timeout=30)[0] or 0) for scraper in flood)
+        result["scrapes_per_s"] = answered / (seconds + 0.5)
+        runs.setdefault("gateway, metrics flood", []).append(result)
     finally:
         stop(proc)
 
@@ -173,7 +250,11 @@ def report(runs, args):
     print("%-36s %5.2fx server CPU per transaction (rounds %s); tx/s %.0f%% of the 1st key's" % (
         "2nd key / 1st key", statistics.median(cpu), ", ".join("%.2f" % x for x in cpu),
         100 * median(runs, "2 keys, 2nd key", "tx_per_s") / median(runs, "2 keys, 1st key", "tx_per_s")))
+    scrapes = ", ".join("%.0f" % r["scrapes_per_s"] for r in runs["gateway, metrics flood"])
+    print("%-36s %s scrapes/s answered during the flood (rounds)" % ("metrics flood", scrapes))
     for label, a, b, goal in (("gateway / echo", "gateway", "echo", 0.5),
+                              ("gateway beside metrics flood / alone", "gateway, metrics flood",
+                               "gateway, metrics on", 0.8),
                               ("exec fast beside slow / fast only", "exec fast beside slow",
                                "exec fast only", 0.8)):
         ratios = [x["tx_per_s"] / y["tx_per_s"] for x, y in zip(runs[a], runs[b])]

@@ -30,7 +30,9 @@ def metrics_url(served):
 
 
 def scrape(served):
-    with urllib.request.urlopen(metrics_url(served), timeout=5) as response:
+    asks = urllib.request.Request(metrics_url(served),
+                                  headers={"Accept": "application/openmetrics-text"})
+    with urllib.request.urlopen(asks, timeout=5) as response:
         assert response.headers["Content-Type"].startswith("application/openmetrics-text")
         text = response.read().decode()
     samples = {}

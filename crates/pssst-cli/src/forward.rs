@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
+use hyper::body::Body as _;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Uri};
 use hyper_util::client::legacy::Client as HttpClient;
@@ -25,6 +26,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use pssst_udp::{DeferredHandler, HandlerFailure, Request, Responder};
 use tokio::runtime::Handle;
+use zeroize::Zeroizing;
 
 /// Header carrying the client's authenticated public key.
 pub const CLIENT_KEY_HEADER: &str = "pssst-client-key";
@@ -88,11 +90,13 @@ impl DeferredHandler for ForwardHandler {
                 CONTENT_TYPE,
                 HeaderValue::from_static("application/octet-stream"),
             )
-            .header(PEER_HEADER, request.peer.to_string());
+            .header(PEER_HEADER, crate::peer::shown(request.peer));
         if let Some(key) = request.client_public_key {
             post = post.header(CLIENT_KEY_HEADER, key.to_string());
         }
-        let Ok(post) = post.body(Full::new(Bytes::copy_from_slice(request.message))) else {
+        // The message's copy is wiped when hyper drops it, once written.
+        let message = Bytes::from_owner(Zeroizing::new(request.message.to_vec()));
+        let Ok(post) = post.body(Full::new(message)) else {
             responder.fail(HandlerFailure::Failed);
             return;
         };
@@ -101,7 +105,7 @@ impl DeferredHandler for ForwardHandler {
         self.runtime.spawn(async move {
             let limit = responder.max_reply_len();
             match tokio::time::timeout(timeout, exchange(&client, post, limit)).await {
-                Ok(Ok(body)) => responder.reply(&body),
+                Ok(Ok(body)) => responder.reply(&body.0),
                 Ok(Err(failure)) => responder.fail(failure),
                 Err(_) => responder.fail(HandlerFailure::TimedOut),
             };
@@ -115,7 +119,7 @@ async fn exchange(
     client: &HttpClient<HttpConnector, Full<Bytes>>,
     post: hyper::Request<Full<Bytes>>,
     limit: usize,
-) -> Result<Vec<u8>, HandlerFailure> {
+) -> Result<Reply, HandlerFailure> {
     // Per request, so at debug level only (RUST_LOG=debug shows them).
     let response = client.request(post).await.map_err(|e| {
         tracing::debug!("--forward: {e}");
@@ -129,13 +133,15 @@ async fn exchange(
         tracing::debug!("--forward: status {}", response.status());
         return Err(HandlerFailure::Failed);
     }
+    // The reply is copied into memory we own and wipe when dropped; the
+    // frames it came in are hyper's (see docs/security-model.md).
     let mut body = response.into_body();
-    let mut reply = Vec::new();
+    let mut reply = Reply::with_capacity(body.size_hint().exact(), limit);
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|_| HandlerFailure::Failed)?;
         if let Ok(data) = frame.into_data() {
-            reply.extend_from_slice(&data);
-            if reply.len() > limit {
+            reply.push(&data);
+            if reply.0.len() > limit {
                 break;
             }
         }
@@ -143,9 +149,50 @@ async fn exchange(
     Ok(reply)
 }
 
+/// A backend's reply, wiped when dropped, including every smaller buffer
+/// it outgrew on the way.
+struct Reply(Zeroizing<Vec<u8>>);
+
+impl Reply {
+    /// Room for the announced length (Content-Length), never more than one
+    /// byte past `limit`.
+    fn with_capacity(announced: Option<u64>, limit: usize) -> Reply {
+        let capacity = announced.map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
+        Reply(Zeroizing::new(Vec::with_capacity(
+            capacity.min(limit.saturating_add(1)),
+        )))
+    }
+
+    /// Appends `data`; when it does not fit, moves to a larger buffer and
+    /// wipes the old one (a plain `Vec` would free it unwiped).
+    fn push(&mut self, data: &[u8]) {
+        let needed = self.0.len() + data.len();
+        if needed > self.0.capacity() {
+            let mut larger = Zeroizing::new(Vec::with_capacity(needed.max(2 * self.0.capacity())));
+            larger.extend_from_slice(&self.0);
+            self.0 = larger;
+        }
+        self.0.extend_from_slice(data);
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::parse_url;
+    use super::{Reply, parse_url};
+
+    #[test]
+    fn a_reply_grows_without_losing_bytes() {
+        let mut reply = Reply::with_capacity(Some(1 << 40), 8);
+        assert_eq!(reply.0.capacity(), 9);
+        reply.push(b"0123456789");
+        reply.push(b"ab");
+        assert_eq!(&reply.0[..], b"0123456789ab");
+        let mut unknown = Reply::with_capacity(None, 100);
+        for _ in 0..50 {
+            unknown.push(b"xy");
+        }
+        assert_eq!(unknown.0.len(), 100);
+    }
 
     #[test]
     fn only_plain_http_urls_with_a_host_are_taken() {

@@ -1,10 +1,12 @@
 //! Key files: hex (64 digits, pypssst's format) and PEM PKCS#8 X25519
 //! private keys as `openssl genpkey -algorithm X25519` writes them.
 
-use std::fs;
-use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
+
+use rustix::fs::{Mode, OFlags};
 
 use pssst_core::{PrivateKey, PublicKey};
 use zeroize::Zeroizing;
@@ -25,12 +27,81 @@ const PKCS8_V2_PUBLIC_TAG: [u8; 3] = [0x81, 0x21, 0x00];
 /// 0x70 Ed25519, 0x71 Ed448.
 const OID_LAST_BYTE: usize = 11;
 
+/// Largest private key file read: a PEM key is about 120 bytes.
+const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
+/// Largest allowlist read: 65 bytes a key, so about 16,000 keys.
+const MAX_AUTHORIZED_KEYS_BYTES: u64 = 1024 * 1024;
+/// Permission bits that let group or others at a file (OpenSSH's test).
+const GROUP_OR_OTHERS: u32 = 0o077;
+/// The flag that lets `serve` use a key file that fails that test.
+pub const ALLOW_INSECURE_FLAG: &str = "--allow-insecure-key-permissions";
+
+/// Whether a private key file may be open to group or others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyPermissions {
+    /// Refused unless only its owner can read or write it, as OpenSSH does.
+    OwnerOnly,
+    /// Not checked (`--allow-insecure-key-permissions`; reading a public
+    /// key out of it with `pubkey`; a client's key in `send`/`bench`).
+    Unchecked,
+}
+
 /// Reads a private key file, hex or PEM. Errors name the file and the problem.
-pub fn read_private_key(path: &Path) -> Result<PrivateKey, String> {
-    let bytes = Zeroizing::new(
-        fs::read(path).map_err(|e| format!("key file {}: {}", path.display(), io_reason(&e)))?,
-    );
-    parse_private_key(&bytes).map_err(|why| format!("key file {}: {why}", path.display()))
+pub fn read_private_key(path: &Path, permissions: KeyPermissions) -> Result<PrivateKey, String> {
+    let name = path.display();
+    let (metadata, bytes) = read_regular_file(path, MAX_KEY_FILE_BYTES)
+        .map_err(|why| format!("key file {name}: {why}"))?;
+    let mode = metadata.permissions().mode() & 0o7777;
+    if permissions == KeyPermissions::OwnerOnly && mode & GROUP_OR_OTHERS != 0 {
+        return Err(format!(
+            "key file {name} has mode {mode:04o}: group or others can access it, and a private key must be readable by its owner only (chmod 600 {name}, or pass {ALLOW_INSECURE_FLAG})"
+        ));
+    }
+    parse_private_key(&bytes).map_err(|why| format!("key file {name}: {why}"))
+}
+
+/// Opens `path` without blocking (a FIFO or a device at that path must not
+/// hang the caller), refuses anything but a regular file, and reads at most
+/// `limit` bytes. Returns the file's metadata, taken from the open file.
+fn read_regular_file(
+    path: &Path,
+    limit: u64,
+) -> Result<(fs::Metadata, Zeroizing<Vec<u8>>), String> {
+    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+    let fd =
+        rustix::fs::open(path, flags, Mode::empty()).map_err(|e| io_reason(&io::Error::from(e)))?;
+    let file = File::from(fd);
+    let metadata = file.metadata().map_err(|e| io_reason(&e))?;
+    let kind = metadata.file_type();
+    if !kind.is_file() {
+        let what = if kind.is_fifo() {
+            "a FIFO"
+        } else if kind.is_dir() {
+            "a directory"
+        } else if kind.is_socket() {
+            "a socket"
+        } else {
+            "a device"
+        };
+        return Err(format!("not a regular file ({what})"));
+    }
+    if metadata.len() > limit {
+        return Err(format!(
+            "{} bytes, more than the {limit} allowed",
+            metadata.len()
+        ));
+    }
+    // Room for the whole file, so that reading never reallocates (and
+    // leaves a copy of a key behind in freed memory).
+    let capacity = usize::try_from(metadata.len()).unwrap_or(0) + 1;
+    let mut bytes = Zeroizing::new(Vec::with_capacity(capacity));
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| io_reason(&e))?;
+    if bytes.len() as u64 > limit {
+        return Err(format!("more than the {limit} bytes allowed"));
+    }
+    Ok((metadata, bytes))
 }
 
 /// A private key from the contents of a key file.
@@ -125,8 +196,10 @@ pub fn write_private_key(path: &Path, key: &PrivateKey, force: bool) -> Result<(
 /// lines are ignored.
 pub fn read_authorized_keys(path: &Path) -> Result<Vec<PublicKey>, String> {
     let name = path.display();
-    let text = fs::read_to_string(path)
-        .map_err(|e| format!("authorized keys file {name}: {}", io_reason(&e)))?;
+    let (_, bytes) = read_regular_file(path, MAX_AUTHORIZED_KEYS_BYTES)
+        .map_err(|why| format!("authorized keys file {name}: {why}"))?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| format!("authorized keys file {name}: not a text file"))?;
     let mut keys = Vec::new();
     for (number, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or("").trim();

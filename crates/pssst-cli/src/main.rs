@@ -19,6 +19,7 @@ mod exec;
 mod forward;
 mod keys;
 mod load;
+mod peer;
 mod serve;
 
 /// PSSST (Packet Security for Stateless Server Transactions) over UDP.
@@ -151,6 +152,10 @@ struct ServeArgs {
     /// public keys in this file (one hex key per line). Re-read on SIGHUP
     #[arg(long, value_name = "FILE")]
     authorized_keys: Option<PathBuf>,
+    /// Use --key files that group or others can read or write. By default
+    /// such a file is refused, at startup and on SIGHUP, as OpenSSH does
+    #[arg(long)]
+    allow_insecure_key_permissions: bool,
     /// Let replies be larger than their request. By default no reply is:
     /// a source address is not authenticated, and any recorded request can
     /// be replayed from a spoofed one
@@ -168,7 +173,8 @@ struct ServeArgs {
     /// rename) every --stats-interval-ms and once more at shutdown
     #[arg(long, value_name = "PATH")]
     stats_file: Option<PathBuf>,
-    /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9100)
+    /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9100),
+    /// text format 0.0.4 or OpenMetrics when the Accept header asks for it
     #[arg(long, value_name = "ADDR")]
     metrics: Option<String>,
     /// Log lines on stderr as text or JSON (filter with RUST_LOG, default info)
@@ -269,7 +275,7 @@ fn run(command: Command) -> Result<(), String> {
             print(&key.public_key().to_string())
         }
         Command::Pubkey { file } => {
-            let key = keys::read_private_key(&file)?;
+            let key = keys::read_private_key(&file, keys::KeyPermissions::Unchecked)?;
             print(&key.public_key().to_string())
         }
         Command::Serve(args) => serve::serve(args),
@@ -330,7 +336,10 @@ fn client_for(args: &ClientArgs) -> Result<(SocketAddr, Client, RetrySchedule), 
     let server_key = keys::parse_public_key("--server-key", &args.server_key)?;
     let client = match &args.key {
         None => Client::new(server_key),
-        Some(path) => Client::with_client_auth(server_key, &keys::read_private_key(path)?),
+        Some(path) => Client::with_client_auth(
+            server_key,
+            &keys::read_private_key(path, keys::KeyPermissions::Unchecked)?,
+        ),
     }
     .map_err(|e| format!("--server-key: {e}"))?
     .with_suite(args.suite);

@@ -133,7 +133,7 @@ impl DeferredHandler for ExecHandler {
                 .client_public_key
                 .map(|k| k.to_string())
                 .unwrap_or_default(),
-            peer: request.peer.to_string(),
+            peer: crate::peer::shown(request.peer),
             limit: responder.max_reply_len().min(MAX_DATAGRAM),
         };
         self.runtime.spawn_blocking(move || {

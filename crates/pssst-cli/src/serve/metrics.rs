@@ -1,6 +1,7 @@
-//! `pssst serve --metrics ADDR`: `GET /metrics` in the Prometheus
-//! (OpenMetrics) text format, on a TCP listener of its own. The names are
-//! stable; dashboards are built on them:
+//! `pssst serve --metrics ADDR`: `GET /metrics` in the Prometheus text
+//! format 0.0.4, or OpenMetrics when the scraper's Accept header asks for
+//! it, on a TCP listener and thread of its own. The names are stable;
+//! dashboards are built on them:
 //!
 //! - `pssst_requests_received_total`: datagrams received;
 //! - `pssst_replies_sent_total{key="<first 8 hex digits>"}`: replies sent,
@@ -14,30 +15,23 @@
 //! The counters are read from the server at each scrape: nothing is
 //! counted twice.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::header::{CONTENT_TYPE, HeaderValue};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
+use hyper::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, NoLabelSet};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::{Registry, Unit};
 use pssst_udp::{Counter, HANDLER_DURATION_BOUNDS, ServerMonitor};
 
-/// Connections served at once; more are closed at once.
-const MAX_CONNECTIONS: usize = 64;
-/// A client must send its request headers within this.
-const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+use super::metrics_listener;
+
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+const TEXT_004: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 #[derive(Debug)]
 struct ServerCollector(ServerMonitor);
@@ -111,57 +105,21 @@ impl Collector for ServerCollector {
 }
 
 /// Binds `addr` now (an error is a startup error) and serves `/metrics` on
-/// `runtime`. Returns the bound address.
-pub fn start(
-    addr: SocketAddr,
-    monitor: ServerMonitor,
-    runtime: &tokio::runtime::Runtime,
-) -> Result<SocketAddr, String> {
-    let cannot = |e: std::io::Error| format!("--metrics {addr}: {}", crate::keys::io_reason(&e));
-    let listener = std::net::TcpListener::bind(addr).map_err(cannot)?;
-    listener.set_nonblocking(true).map_err(cannot)?;
-    let bound = listener.local_addr().map_err(cannot)?;
-    let listener = {
-        let _inside = runtime.enter();
-        tokio::net::TcpListener::from_std(listener).map_err(cannot)?
-    };
+/// a thread of its own (see `metrics_listener`). Returns the bound address.
+pub fn start(addr: SocketAddr, monitor: ServerMonitor) -> Result<SocketAddr, String> {
     let mut registry = Registry::default();
     registry.register_collector(Box::new(ServerCollector(monitor)));
     let registry = Arc::new(registry);
-    let open = Arc::new(AtomicUsize::new(0));
-    runtime.spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            if open.fetch_add(1, Ordering::AcqRel) >= MAX_CONNECTIONS {
-                open.fetch_sub(1, Ordering::AcqRel);
-                continue;
-            }
-            let (registry, open) = (Arc::clone(&registry), Arc::clone(&open));
-            tokio::spawn(async move {
-                let service = service_fn(move |request| respond(request, Arc::clone(&registry)));
-                let _ = http1::Builder::new()
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(HEADER_TIMEOUT)
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-                open.fetch_sub(1, Ordering::AcqRel);
-            });
-        }
-    });
-    Ok(bound)
+    metrics_listener::start(addr, move |request| respond(request, &registry))
+        .map_err(|e| format!("--metrics {addr}: {e}"))
 }
 
-async fn respond(
-    request: Request<hyper::body::Incoming>,
-    registry: Arc<Registry>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+fn respond(request: &Request<hyper::body::Incoming>, registry: &Registry) -> Response<Full<Bytes>> {
     let (status, content_type, body) = match (request.method(), request.uri().path()) {
         (&Method::GET, "/metrics") => {
-            let mut text = String::new();
-            match prometheus_client::encoding::text::encode(&mut text, &registry) {
-                Ok(()) => (StatusCode::OK, OPENMETRICS, text),
+            let format = Format::negotiate(request.headers().get(ACCEPT));
+            match format.encode(registry) {
+                Ok(text) => (StatusCode::OK, format.content_type(), text),
                 Err(_) => (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "text/plain",
@@ -181,5 +139,122 @@ async fn respond(
     response
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-    Ok(response)
+    response
+}
+
+/// The two exposition formats, negotiated as Prometheus' own client
+/// libraries do: OpenMetrics only for a scraper that asks for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    /// `text/plain; version=0.0.4`, the classic format every scraper reads.
+    Text004,
+    OpenMetrics,
+}
+
+impl Format {
+    /// OpenMetrics when a media range of the Accept header is
+    /// `application/openmetrics-text` (not refused with `q=0`).
+    fn negotiate(accept: Option<&HeaderValue>) -> Format {
+        let Some(accept) = accept.and_then(|value| value.to_str().ok()) else {
+            return Format::Text004;
+        };
+        let asks = accept.split(',').any(|range| {
+            let mut parts = range.split(';').map(str::trim);
+            let media = parts.next().unwrap_or_default();
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            media.eq_ignore_ascii_case("application/openmetrics-text") && !refused
+        });
+        if asks {
+            Format::OpenMetrics
+        } else {
+            Format::Text004
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Format::Text004 => TEXT_004,
+            Format::OpenMetrics => OPENMETRICS,
+        }
+    }
+
+    fn encode(self, registry: &Registry) -> Result<String, std::fmt::Error> {
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, registry)?;
+        Ok(match self {
+            Format::OpenMetrics => text,
+            Format::Text004 => openmetrics_to_text_004(&text),
+        })
+    }
+}
+
+/// prometheus-client writes OpenMetrics only. For our families the classic
+/// format differs in three ways: a counter's HELP and TYPE lines name the
+/// sample (`x_total`, not the family `x`), and there is no `# UNIT` line and
+/// no `# EOF`. Sample lines are the same in both.
+fn openmetrics_to_text_004(openmetrics: &str) -> String {
+    let counters: Vec<&str> = openmetrics
+        .lines()
+        .filter_map(|line| line.strip_prefix("# TYPE "))
+        .filter_map(|rest| rest.strip_suffix(" counter"))
+        .collect();
+    let mut text = String::with_capacity(openmetrics.len() + 8 * counters.len());
+    for line in openmetrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let descriptor = ["# HELP ", "# TYPE "]
+            .into_iter()
+            .find_map(|prefix| Some((prefix, line.strip_prefix(prefix)?)));
+        match descriptor {
+            Some((prefix, rest)) => {
+                let (name, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+                let total = if counters.contains(&name) {
+                    "_total"
+                } else {
+                    ""
+                };
+                text.push_str(&format!("{prefix}{name}{total} {tail}\n"));
+            }
+            None => {
+                text.push_str(line);
+                text.push('\n');
+            }
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openmetrics_only_when_asked_for() {
+        let prometheus = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+        for (accept, expected) in [
+            (None, Format::Text004),
+            (Some("*/*"), Format::Text004),
+            (Some("text/plain"), Format::Text004),
+            (Some(prometheus), Format::OpenMetrics),
+            (Some("Application/OpenMetrics-Text"), Format::OpenMetrics),
+            (Some("application/openmetrics-text; q=0"), Format::Text004),
+        ] {
+            let header = accept.map(|a| HeaderValue::from_str(a).unwrap());
+            assert_eq!(Format::negotiate(header.as_ref()), expected, "{accept:?}");
+        }
+    }
+
+    #[test]
+    fn the_classic_format_names_counters_by_their_sample() {
+        let openmetrics = "# HELP a_seconds Time.\n# TYPE a_seconds histogram\n# UNIT a_seconds seconds\na_seconds_sum 1.0\n# HELP b Things.\n# TYPE b counter\nb_total{r=\"x\"} 2\n# EOF\n";
+        assert_eq!(
+            openmetrics_to_text_004(openmetrics),
+            "# HELP a_seconds Time.\n# TYPE a_seconds histogram\na_seconds_sum 1.0\n# HELP b_total Things.\n# TYPE b_total counter\nb_total{r=\"x\"} 2\n"
+        );
+    }
 }

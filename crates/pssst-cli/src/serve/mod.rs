@@ -14,19 +14,27 @@ use crate::{ServeArgs, args, exec, forward, keys, parse_addr, print};
 
 pub mod logs;
 mod metrics;
+mod metrics_listener;
 mod reload;
 mod stats_file;
 
-use reload::Sources;
+use reload::{Reloader, Sources};
 use stats_file::StatsFile;
 
 pub(crate) fn serve(args: ServeArgs) -> Result<(), String> {
     logs::init(args.log_format)?;
+    let key_permissions = if args.allow_insecure_key_permissions {
+        keys::KeyPermissions::Unchecked
+    } else {
+        keys::KeyPermissions::OwnerOnly
+    };
     let sources = Sources {
         keys: args.key.clone(),
         authorized_keys: args.authorized_keys.clone(),
+        key_permissions,
     };
     let loaded = sources.load()?;
+    let mut reloader = Reloader::new(sources);
     let listen = parse_addr("listen", &args.listen)?;
     let metrics_addr = match &args.metrics {
         Some(addr) => Some(parse_addr("metrics", addr)?),
@@ -96,7 +104,7 @@ pub(crate) fn serve(args: ServeArgs) -> Result<(), String> {
         }
     };
     let metrics_bound = match metrics_addr {
-        Some(addr) => Some(metrics::start(addr, server.monitor(), &runtime)?),
+        Some(addr) => Some(metrics::start(addr, server.monitor())?),
         None => None,
     };
 
@@ -145,13 +153,14 @@ pub(crate) fn serve(args: ServeArgs) -> Result<(), String> {
         metrics = metrics_bound.map(|a| a.to_string()).unwrap_or_default(),
         "serving"
     );
-    // The stats file is written and SIGHUP handled from this loop: no
-    // extra thread to stop.
+    // The stats file is written and SIGHUP handled from this loop (a
+    // reload reads its files on a thread of its own, never waited for).
     let mut next_write = Instant::now() + interval;
     while !stop.load(Ordering::Relaxed) {
         if hangup.swap(false, Ordering::Relaxed) {
-            reload(&server, &sources);
+            reloader.request();
         }
+        reloader.poll(&server);
         let now = Instant::now();
         if let Some(file) = &mut stats_file
             && now >= next_write
@@ -178,30 +187,14 @@ pub(crate) fn serve(args: ServeArgs) -> Result<(), String> {
     print(&format!("pssst serve: stopped; {stats}"))
 }
 
-/// SIGHUP: re-reads the key files and the allowlist. All or nothing: a file
-/// that does not parse keeps the running configuration.
-fn reload(server: &UdpServer, sources: &Sources) {
-    match sources.load() {
-        Ok(loaded) => {
-            let keys = loaded.keys.public_keys().len();
-            let closed = loaded.authorized_clients.is_some();
-            server.reload(loaded.keys, loaded.authorized_clients);
-            tracing::info!(keys, closed, public_key = %server.public_key(), "reloaded");
-        }
-        Err(error) => {
-            tracing::error!("reload failed, the previous configuration stays in force: {error}");
-        }
-    }
-}
-
 /// How often `serve` checks for signals.
 const POLL: Duration = Duration::from_millis(50);
 
 /// Shutdown waits this much past the handler timeout for requests in flight.
 const DRAIN_MARGIN: Duration = Duration::from_secs(1);
 
-/// The runtime of `--exec` and `--forward` handlers and of the metrics
-/// endpoint: HTTP on one thread (measured faster than two here: fewer
+/// The runtime of `--exec` and `--forward` handlers (the metrics endpoint
+/// has its own, see `metrics_listener`): HTTP on one thread (measured faster than two here: fewer
 /// cross-thread wakeups), commands on blocking threads (one per request in
 /// flight).
 fn handler_runtime(max_in_flight: usize) -> Result<Runtime, String> {

@@ -21,13 +21,11 @@ pub fn quick() -> RetrySchedule {
 
 /// Waits long: for a request that must be answered, queued behind work
 /// that can take seconds on a loaded machine (a panicking handler's
-/// backtrace, say).
-pub fn patient() -> ClientConfig {
-    ClientConfig {
-        timeout: Duration::from_millis(300),
-        retries: 30,
-        max_timeout: Duration::from_secs(1),
-    }
+/// backtrace, say). Long waits rather than many copies: every copy must
+/// leave within the retransmission window (2.5 + 5 s), and the client then
+/// waits 10 s more (17.5 s in all).
+pub fn patient() -> RetrySchedule {
+    RetrySchedule::new(Duration::from_millis(2_500), 2).expect("within the retransmission window")
 }
 
 /// Fails fast: for requests that are expected to get no answer.
