@@ -3,7 +3,7 @@
 use std::ffi::c_void;
 use std::ptr;
 
-use pssst_core::{Client, ClientReplyHandler, Error, PrivateKey, PublicKey};
+use pssst_core::{CipherSuite, Client, ClientReplyHandler, Error, PrivateKey, PublicKey};
 use pssst_ffi_macros::ffi_export;
 use zeroize::Zeroizing;
 
@@ -109,7 +109,7 @@ unsafe fn new_client(
     let mut client_out = unsafe { Out::reset(client_out, ptr::null_mut()) }?;
     // SAFETY: the contract.
     let server_public = PublicKey::from_bytes(unsafe { buffers::key(server_public_key) }?);
-    let suite = crate::suite::suite(suite)?;
+    let suite = CipherSuite::from_id(suite)?;
     let inner = if client_private_key.is_null() {
         Client::new(server_public)?
     } else {
