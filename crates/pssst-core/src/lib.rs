@@ -55,12 +55,15 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
-// The raw X25519 calls are public only so that benchmarks can time them:
-// hidden from the docs, not part of the supported API. `BACKEND` names it.
-#[doc(hidden)]
+// The raw X25519 calls are public (feature `hazmat`) only so that
+// benchmarks can time them and tests build packets by hand. `BACKEND` names it.
+#[cfg(feature = "hazmat")]
 pub mod backend;
+#[cfg(not(feature = "hazmat"))]
+mod backend;
 mod client;
 mod error;
+#[cfg(feature = "hazmat")]
 pub mod hazmat;
 mod header;
 mod keys;
