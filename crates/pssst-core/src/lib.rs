@@ -67,6 +67,7 @@ mod error;
 pub mod hazmat;
 mod header;
 mod keys;
+pub mod layout;
 mod precheck;
 mod server;
 mod session;
@@ -78,6 +79,7 @@ pub use header::{FLAG_CLIENT_AUTH, FLAG_REPLY, HEADER_LEN, Header};
 #[cfg(feature = "getrandom")]
 pub use keys::generate_key_pair;
 pub use keys::{KEY_LEN, PrivateKey, PublicKey, generate_key_pair_with_rng};
+pub use precheck::LOW_ORDER_POINTS;
 #[cfg(feature = "alloc")]
 pub use server::Request;
 pub use server::{RequestRef, Server, ServerReplyHandler};
