@@ -62,7 +62,7 @@ impl CipherSuite {
         }
     }
 
-    /// The names [`from_str`](Self::from_str) accepts for the suite, in
+    /// The names `str::parse` accepts for the suite (its `FromStr`), in
     /// any ASCII case: its number, then its AEAD's names.
     pub const fn spellings(self) -> &'static [&'static str] {
         match self {
