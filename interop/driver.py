@@ -44,11 +44,20 @@ TAGS = ("SERVER_KEY", "CLIENT_KEY", "PLAINTEXT", "REQUEST", "REQUEST_AUTH",
         "REPLY", "REPLY_AUTH", "DONE")
 SUITE1 = bytes.fromhex("0001")
 MESSAGE_LEN = 64
-OVERHEAD = 4 + 32 + 16
+# The packet layout, from pssst-core's (crates/pssst-core/src/layout.rs).
+# The driver checks other implementations too and runs on a bare python3,
+# without the pssst package, so it keeps this copy;
+# tests/python/test_interop_layout.py checks it against the package.
+FLAGS = slice(0, 2)          # header: flags, then the suite
+SUITE = slice(2, 4)
+HEADER = slice(0, 4)
+DH_PARAM = slice(4, 36)      # a request's id; a reply carries its request's
+OVERHEAD = 52                # header, DH parameter, AEAD tag
+CLIENT_AUTH_OVERHEAD = 64    # client public key and proof
 EXPECTED = {
     # tag: (flags, length)
     "REQUEST": (bytes.fromhex("0000"), OVERHEAD + MESSAGE_LEN),
-    "REQUEST_AUTH": (bytes.fromhex("4000"), OVERHEAD + 64 + MESSAGE_LEN),
+    "REQUEST_AUTH": (bytes.fromhex("4000"), OVERHEAD + CLIENT_AUTH_OVERHEAD + MESSAGE_LEN),
     "REPLY": (bytes.fromhex("8000"), OVERHEAD + MESSAGE_LEN),
     "REPLY_AUTH": (bytes.fromhex("c000"), OVERHEAD + MESSAGE_LEN),
 }
@@ -164,11 +173,11 @@ def check_transcript(side, other, suite=SUITE1):
             continue
         if len(pkt) != length:
             problems.append("%s is %d bytes, want %d" % (tag, len(pkt), length))
-        if pkt[:2] != flags or pkt[2:4] != suite:
-            problems.append("%s header %s, want %s%s" % (tag, pkt[:4].hex(), flags.hex(),
+        if pkt[FLAGS] != flags or pkt[SUITE] != suite:
+            problems.append("%s header %s, want %s%s" % (tag, pkt[HEADER].hex(), flags.hex(),
                                                          suite.hex()))
     if ("REQUEST" in values and "REQUEST_AUTH" in values
-            and values["REQUEST"][4:36] == values["REQUEST_AUTH"][4:36]):
+            and values["REQUEST"][DH_PARAM] == values["REQUEST_AUTH"][DH_PARAM]):
         problems.append("REQUEST and REQUEST_AUTH share a DH parameter")
     # Each reply this side sent must answer the other side's request.
     other_values = {}
@@ -180,7 +189,7 @@ def check_transcript(side, other, suite=SUITE1):
             pass
     for reply, request in ANSWERS.items():
         if reply in values and request in other_values:
-            if values[reply][4:36] != other_values[request][4:36]:
+            if values[reply][DH_PARAM] != other_values[request][DH_PARAM]:
                 problems.append("%s does not carry the DH parameter of the other side's %s"
                                 % (reply, request))
     return problems

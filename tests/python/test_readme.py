@@ -1,5 +1,5 @@
-"""The Python examples in README.md run as written: the quick-start, and
-the retry pattern of its scaling section against a balancer that pins the
+"""The Python examples run as written: README.md's quick-start, and the
+retry pattern of docs/scaling-out.md against a balancer that pins the
 client's first flow to a dead backend."""
 
 import re
@@ -11,10 +11,10 @@ import threading
 from conftest import REPO_ROOT
 
 
-def python_blocks(name="python"):
-    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+def python_blocks(name="python", document="README.md"):
+    text = (REPO_ROOT / document).read_text(encoding="utf-8")
     section = re.search(rf"<!-- section: {name} -->(.*?)<!-- /section: {name} -->", text, re.S)
-    assert section, f"README.md has no {name} section"
+    assert section, f"{document} has no {name} section"
     return re.findall(r"```python\n(.*?)```", section.group(1), re.S)
 
 
@@ -65,9 +65,9 @@ class PinnedToADeadBackend:
         self.sock.close()
 
 
-def test_readme_retry_pattern_leaves_a_dead_flow():
+def test_documented_retry_pattern_leaves_a_dead_flow():
     import pssst
-    (code,) = python_blocks("scaling")
+    (code,) = python_blocks("python-retry", "docs/scaling-out.md")
     namespace = {}
     exec(code, namespace)
     transact = namespace["transact"]

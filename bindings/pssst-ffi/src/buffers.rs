@@ -8,6 +8,8 @@
 
 use std::ptr::NonNull;
 
+use pssst_core::Error;
+
 use crate::PSSST_KEY_LEN;
 use crate::result::pssst_result::{self, *};
 
@@ -102,6 +104,25 @@ pub(crate) unsafe fn key(ptr: *const u8) -> Result<[u8; PSSST_KEY_LEN], pssst_re
     // SAFETY: non-NULL and readable for 32 bytes (the contract); a
     // [u8; 32] has alignment 1, and the read copies.
     Ok(unsafe { ptr.cast::<[u8; PSSST_KEY_LEN]>().read() })
+}
+
+/// Reports the length a call wrote, or on `BufferTooSmall` the length it
+/// needs, through `len_out`, and passes the rest of the result on.
+pub(crate) fn write_len<T>(
+    len_out: &mut Out<usize>,
+    result: Result<(usize, T), Error>,
+) -> Result<T, pssst_result> {
+    match result {
+        Ok((len, value)) => {
+            len_out.write(len);
+            Ok(value)
+        }
+        Err(Error::BufferTooSmall { needed }) => {
+            len_out.write(needed);
+            Err(PSSST_ERR_BUFFER_TOO_SMALL)
+        }
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// An out-parameter: checked for NULL once, then written without reading.

@@ -3,11 +3,12 @@
 use std::ffi::c_void;
 use std::ptr;
 
-use pssst_core::{Client, ClientReplyHandler, Error, PrivateKey, PublicKey};
+use pssst_core::{CipherSuite, Client, ClientReplyHandler, PrivateKey, PublicKey};
 use pssst_ffi_macros::ffi_export;
 use zeroize::Zeroizing;
 
-use crate::buffers::{self, Out, check_buffers, required};
+use crate::buffers::{self, Out, check_buffers, write_len};
+use crate::handle::{self, castable};
 use crate::result::pssst_result::{self, *};
 use crate::result::status;
 use crate::rng::{CallbackRng, pssst_random_fn};
@@ -36,6 +37,9 @@ pub struct pssst_client {
 pub struct pssst_client_reply_handler {
     inner: ClientReplyHandler,
 }
+
+castable!(pssst_client => Client);
+castable!(pssst_client_reply_handler => ClientReplyHandler);
 
 /// Creates a client for `server_public_key` that packs its requests with
 /// cipher suite 1 (`PSSST_SUITE_X25519_AESGCM128`). With
@@ -109,7 +113,7 @@ unsafe fn new_client(
     let mut client_out = unsafe { Out::reset(client_out, ptr::null_mut()) }?;
     // SAFETY: the contract.
     let server_public = PublicKey::from_bytes(unsafe { buffers::key(server_public_key) }?);
-    let suite = crate::suite::suite(suite)?;
+    let suite = CipherSuite::from_id(suite)?;
     let inner = if client_private_key.is_null() {
         Client::new(server_public)?
     } else {
@@ -117,8 +121,7 @@ unsafe fn new_client(
         let private = Zeroizing::new(unsafe { buffers::key(client_private_key) }?);
         Client::with_client_auth(server_public, &PrivateKey::from_bytes(*private))?
     };
-    let inner = inner.with_suite(suite);
-    client_out.write(Box::into_raw(Box::new(pssst_client { inner })));
+    handle::write_new(&mut client_out, inner.with_suite(suite));
     Ok(())
 }
 
@@ -130,11 +133,8 @@ unsafe fn new_client(
 #[ffi_export]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn pssst_client_free(client: *mut pssst_client) {
-    if !client.is_null() {
-        // SAFETY: the contract above: it came from Box::into_raw in
-        // pssst_client_new and is freed exactly once.
-        drop(unsafe { Box::from_raw(client) });
-    }
+    // SAFETY: the contract above is handle::free's.
+    unsafe { handle::free(client) }
 }
 
 /// The size of the request packet `client` makes for a message of
@@ -150,10 +150,10 @@ pub unsafe extern "C" fn pssst_request_size(
     client: *const pssst_client,
     message_len: usize,
 ) -> usize {
-    // SAFETY: the contract above.
-    match unsafe { client.as_ref() } {
-        Some(client) => client.inner.request_len(message_len).unwrap_or(0),
-        None => 0,
+    // SAFETY: the contract above (a client is only ever read).
+    match unsafe { handle::try_ref(client) } {
+        Ok(client) => client.request_len(message_len).unwrap_or(0),
+        Err(_) => 0,
     }
 }
 
@@ -263,7 +263,8 @@ impl PackRequest {
         // SAFETY: the contract.
         let packet_len = unsafe { Out::reset(self.packet_len, 0) };
         let (mut handler_out, mut packet_len) = (handler_out?, packet_len?);
-        let client = required(self.client)?;
+        // SAFETY: NULL or a live client (the contract), only read.
+        let client = unsafe { handle::try_ref(self.client) }?;
         let mut rng = match self.random {
             Randomness::OperatingSystem => None,
             Randomness::Callback(random, context) => {
@@ -274,8 +275,6 @@ impl PackRequest {
         };
         check_buffers(self.message, self.packet)?;
 
-        // SAFETY: a live client (the contract), only read.
-        let client = unsafe { &client.as_ref().inner };
         // SAFETY: checked by check_buffers; readable (the contract).
         let message = unsafe { buffers::input(self.message.0, self.message.1) };
         // SAFETY: checked by check_buffers; writable and disjoint.
@@ -284,30 +283,9 @@ impl PackRequest {
             None => client.pack_request_into(message, packet),
             Some(rng) => client.pack_request_into_with_rng(message, packet, rng),
         };
-        let inner = write_len(&mut packet_len, result)?;
-        handler_out.write(Box::into_raw(Box::new(pssst_client_reply_handler {
-            inner,
-        })));
+        let handler = write_len(&mut packet_len, result)?;
+        handle::write_new(&mut handler_out, handler);
         Ok(())
-    }
-}
-
-/// Reports the length a call wrote, or on `BufferTooSmall` the length it
-/// needs, through `len_out`, and passes the rest of the result on.
-pub(crate) fn write_len<T>(
-    len_out: &mut Out<usize>,
-    result: Result<(usize, T), Error>,
-) -> Result<T, pssst_result> {
-    match result {
-        Ok((len, value)) => {
-            len_out.write(len);
-            Ok(value)
-        }
-        Err(Error::BufferTooSmall { needed }) => {
-            len_out.write(needed);
-            Err(PSSST_ERR_BUFFER_TOO_SMALL)
-        }
-        Err(error) => Err(error.into()),
     }
 }
 
@@ -337,11 +315,10 @@ pub unsafe extern "C" fn pssst_client_reply_handler_unpack(
     status(|| {
         // SAFETY: the contract above.
         let mut message_len = unsafe { Out::reset(message_len, 0) }?;
-        let mut handler = required(handler)?;
+        // SAFETY: NULL or a live handler used by this thread only (the contract).
+        let handler = unsafe { handle::try_mut(handler) }?;
         check_buffers((packet, packet_len), (message, message_capacity))?;
 
-        // SAFETY: a live handler used by this thread only (the contract).
-        let handler = unsafe { &mut handler.as_mut().inner };
         // SAFETY: checked by check_buffers; readable (the contract).
         let packet = unsafe { buffers::input(packet, packet_len) };
         // SAFETY: checked by check_buffers; writable and disjoint.
@@ -360,9 +337,6 @@ pub unsafe extern "C" fn pssst_client_reply_handler_unpack(
 #[ffi_export]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn pssst_client_reply_handler_free(handler: *mut pssst_client_reply_handler) {
-    if !handler.is_null() {
-        // SAFETY: the contract above: it came from Box::into_raw in a pack
-        // function and is freed exactly once.
-        drop(unsafe { Box::from_raw(handler) });
-    }
+    // SAFETY: the contract above is handle::free's.
+    unsafe { handle::free(handler) }
 }

@@ -5,7 +5,9 @@
 //!
 //! Conventions, as in rustls-ffi:
 //! - one module per C "class" (`pssst_client`, `pssst_server` and their
-//!   reply handlers), each an opaque heap object with a `_free`;
+//!   reply handlers), each an opaque heap object with a `_free`; every
+//!   cast between a handle pointer and its Rust value is in `handle`, every
+//!   buffer and out-parameter check in `buffers`;
 //! - every fallible function returns a [`pssst_result`] and writes its
 //!   outputs through out-parameters; callers pass their own buffers with a
 //!   capacity, and a too-small buffer returns `PSSST_ERR_BUFFER_TOO_SMALL`
@@ -18,6 +20,7 @@
 
 mod buffers;
 pub mod client;
+mod handle;
 pub mod keys;
 mod panic;
 pub mod result;

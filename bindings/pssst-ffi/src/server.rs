@@ -6,8 +6,8 @@ use pssst_core::{CipherSuites, Client, Error, PrivateKey, Server, ServerReplyHan
 use pssst_ffi_macros::ffi_export;
 use zeroize::Zeroizing;
 
-use crate::buffers::{self, Out, check_buffers, required};
-use crate::client::write_len;
+use crate::buffers::{self, Out, check_buffers, write_len};
+use crate::handle::{self, castable};
 use crate::result::{pssst_result, status};
 use crate::suite::suite_set;
 
@@ -39,6 +39,9 @@ pub struct pssst_server_reply_handler {
     /// `PSSST_ERR_HANDLER_REUSED`, where Rust makes it impossible.
     inner: Option<ServerReplyHandler>,
 }
+
+castable!(pssst_server => Server);
+castable!(pssst_server_reply_handler => Option<ServerReplyHandler>);
 
 /// Creates a server holding `server_private_key` that accepts requests of
 /// every cipher suite this library implements (1 and 0xFF01) and answers
@@ -108,8 +111,8 @@ unsafe fn new_server(
     let mut server_out = unsafe { Out::reset(server_out, ptr::null_mut()) }?;
     // SAFETY: the contract.
     let private = Zeroizing::new(unsafe { buffers::key(server_private_key) }?);
-    let inner = Server::new(PrivateKey::from_bytes(*private)).with_suites(suites);
-    server_out.write(Box::into_raw(Box::new(pssst_server { inner })));
+    let server = Server::new(PrivateKey::from_bytes(*private)).with_suites(suites);
+    handle::write_new(&mut server_out, server);
     Ok(())
 }
 
@@ -130,9 +133,8 @@ pub unsafe extern "C" fn pssst_server_public_key(
     status(|| {
         // SAFETY: the contract above.
         let mut public_out = unsafe { Out::key(public_key) }?;
-        let server = required(server)?;
-        // SAFETY: a live server (the contract), only read.
-        let server = unsafe { &server.as_ref().inner };
+        // SAFETY: NULL or a live server (the contract), only read.
+        let server = unsafe { handle::try_ref(server) }?;
         public_out.write(server.public_key().to_bytes());
         Ok(())
     })
@@ -146,11 +148,8 @@ pub unsafe extern "C" fn pssst_server_public_key(
 #[ffi_export]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn pssst_server_free(server: *mut pssst_server) {
-    if !server.is_null() {
-        // SAFETY: the contract above: it came from Box::into_raw in
-        // pssst_server_new and is freed exactly once.
-        drop(unsafe { Box::from_raw(server) });
-    }
+    // SAFETY: the contract above is handle::free's.
+    unsafe { handle::free(server) }
 }
 
 /// Verifies and decrypts the request `packet`.
@@ -199,11 +198,10 @@ pub unsafe extern "C" fn pssst_server_unpack_request(
         let authenticated_out = unsafe { Out::reset(client_authenticated, false) };
         let (mut handler_out, mut message_len) = (handler_out?, message_len?);
         let (mut client_key_out, mut authenticated_out) = (client_key_out?, authenticated_out?);
-        let server = required(server)?;
+        // SAFETY: NULL or a live server (the contract), only read.
+        let server = unsafe { handle::try_ref(server) }?;
         check_buffers((packet, packet_len), (message, message_capacity))?;
 
-        // SAFETY: a live server (the contract), only read.
-        let server = unsafe { &server.as_ref().inner };
         // SAFETY: checked by check_buffers; readable (the contract).
         let packet = unsafe { buffers::input(packet, packet_len) };
         // SAFETY: checked by check_buffers; writable and disjoint.
@@ -212,14 +210,12 @@ pub unsafe extern "C" fn pssst_server_unpack_request(
             let len = request.message.len();
             (len, (request.client_public_key, request.reply_handler))
         });
-        let (client_key, inner) = write_len(&mut message_len, result)?;
+        let (client_key, handler) = write_len(&mut message_len, result)?;
         if let Some(client_key) = client_key {
             client_key_out.write(client_key.to_bytes());
             authenticated_out.write(true);
         }
-        handler_out.write(Box::into_raw(Box::new(pssst_server_reply_handler {
-            inner: Some(inner),
-        })));
+        handle::write_new(&mut handler_out, Some(handler));
         Ok(())
     })
 }
@@ -261,11 +257,10 @@ pub unsafe extern "C" fn pssst_server_reply_handler_pack(
     status(|| {
         // SAFETY: the contract above.
         let mut packet_len = unsafe { Out::reset(packet_len, 0) }?;
-        let mut handler = required(handler)?;
+        // SAFETY: NULL or a live handler used by this thread only (the contract).
+        let slot = unsafe { handle::try_mut(handler) }?;
         check_buffers((message, message_len), (packet, packet_capacity))?;
 
-        // SAFETY: a live handler used by this thread only (the contract).
-        let slot = unsafe { &mut handler.as_mut().inner };
         // SAFETY: checked by check_buffers; readable (the contract).
         let message = unsafe { buffers::input(message, message_len) };
         // SAFETY: checked by check_buffers; writable and disjoint.
@@ -298,9 +293,6 @@ pub unsafe extern "C" fn pssst_server_reply_handler_pack(
 #[ffi_export]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn pssst_server_reply_handler_free(handler: *mut pssst_server_reply_handler) {
-    if !handler.is_null() {
-        // SAFETY: the contract above: it came from Box::into_raw in
-        // pssst_server_unpack_request and is freed exactly once.
-        drop(unsafe { Box::from_raw(handler) });
-    }
+    // SAFETY: the contract above is handle::free's.
+    unsafe { handle::free(handler) }
 }

@@ -1,9 +1,9 @@
 //! Cipher suite identifiers, and the suite lists C passes.
 
-use pssst_core::{CipherSuite, CipherSuites};
+use pssst_core::CipherSuites;
 
 use crate::buffers;
-use crate::result::pssst_result::{self, *};
+use crate::result::pssst_result;
 
 /// Cipher suite 1: X25519 + SHA-256 + AES-128-GCM, the suite every PSSST
 /// implementation understands and the clients' default.
@@ -16,14 +16,9 @@ pub const PSSST_SUITE_X25519_AESGCMSIV128: u16 = 0xFF01;
 const _: () = assert!(PSSST_SUITE_X25519_AESGCM128 == pssst_core::SUITE_X25519_AESGCM128);
 const _: () = assert!(PSSST_SUITE_X25519_AESGCMSIV128 == pssst_core::SUITE_X25519_AESGCMSIV128);
 
-/// The suite with identifier `id`, or `PSSST_ERR_UNSUPPORTED_CIPHER_SUITE`.
-pub(crate) fn suite(id: u16) -> Result<CipherSuite, pssst_result> {
-    Ok(CipherSuite::from_id(id)?)
-}
-
-/// The set of the `len` suite identifiers at `ids`:
-/// `PSSST_ERR_UNSUPPORTED_CIPHER_SUITE` for an unknown identifier or an
-/// empty list (a server accepting no suite could answer nothing).
+/// The set of the `len` suite identifiers at `ids`, by
+/// [`CipherSuites::from_ids`]: `PSSST_ERR_UNSUPPORTED_CIPHER_SUITE` for an
+/// unknown identifier or an empty list.
 ///
 /// # Safety
 /// `ids` is NULL or valid for reads of `len` `uint16_t`s.
@@ -31,7 +26,5 @@ pub(crate) fn suite(id: u16) -> Result<CipherSuite, pssst_result> {
 pub(crate) unsafe fn suite_set(ids: *const u16, len: usize) -> Result<CipherSuites, pssst_result> {
     // SAFETY: the contract above.
     let ids = unsafe { buffers::u16_list(ids, len) }?;
-    let mut suites = ids.into_iter().map(suite);
-    let first = suites.next().ok_or(PSSST_ERR_UNSUPPORTED_CIPHER_SUITE)??;
-    suites.try_fold(CipherSuites::only(first), |set, suite| Ok(set.with(suite?)))
+    Ok(CipherSuites::from_ids(ids)?)
 }

@@ -20,7 +20,7 @@
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use pssst_core::{DH_PARAM_LEN, HEADER_LEN};
+use pssst_core::{DH_PARAM_LEN, layout};
 use pyo3::prelude::*;
 
 mod buffers;
@@ -43,13 +43,10 @@ fn is_unknown_suite(id: u16) -> bool {
     id != 0 && pssst_core::CipherSuite::from_id(id).is_err()
 }
 
-/// The request id a packet carries (its DH parameter, right after the
-/// header), if it is long enough to carry one. A reply carries its
-/// request's.
+/// The request id a packet carries (its DH parameter), if it is long
+/// enough to carry one. A reply carries its request's.
 fn request_id_of(packet: &[u8]) -> Option<[u8; DH_PARAM_LEN]> {
-    packet
-        .get(HEADER_LEN..HEADER_LEN + DH_PARAM_LEN)
-        .and_then(|id| id.try_into().ok())
+    layout::dh_param(packet).copied()
 }
 
 /// Locks a reply handler's state.

@@ -33,7 +33,7 @@ impl PyServer {
     ) -> PyResult<Self> {
         let suites = match suites {
             None => CipherSuites::ALL,
-            Some(ids) => suite_set(&ids).map_err(to_py_err)?,
+            Some(ids) => CipherSuites::from_ids(ids).map_err(to_py_err)?,
         };
         let private = PrivateKey::from_bytes(key_bytes(server_private)?);
         let inner = py.detach(|| Server::new(private)).with_suites(suites);
@@ -82,16 +82,6 @@ impl PyServer {
     fn _public_key_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
         PyBytes::new(py, self.inner.public_key().as_bytes())
     }
-}
-
-/// The set of the suites `ids` names: UnsupportedCipherSuite for an
-/// unknown one or none at all.
-fn suite_set(ids: &[u16]) -> Result<CipherSuites, Error> {
-    let (first, rest) = ids.split_first().ok_or(Error::UnsupportedCipherSuite)?;
-    rest.iter().try_fold(
-        CipherSuites::only(CipherSuite::from_id(*first)?),
-        |set, id| Ok(set.with(CipherSuite::from_id(*id)?)),
-    )
 }
 
 /// Packs the one reply to one request; callable once.

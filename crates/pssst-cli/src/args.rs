@@ -52,26 +52,20 @@ pub(crate) fn bytes_in(
     }
 }
 
-/// Parses a cipher suite: `1` (or `aes-gcm`) for suite 1, `gcm-siv` (or
-/// `0xff01`) for suite 0xFF01.
+/// Parses a cipher suite by one of pssst-core's spellings of it.
 pub(crate) fn suite(text: &str) -> Result<CipherSuite, String> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "1" | "aes-gcm" => Ok(CipherSuite::X25519Aes128Gcm),
-        "gcm-siv" | "aes-gcm-siv" | "0xff01" => Ok(CipherSuite::X25519Aes128GcmSiv),
-        _ => Err(format!(
-            "{text:?} is not a cipher suite (1 or aes-gcm; gcm-siv or 0xff01)"
-        )),
-    }
+    text.parse().map_err(|_| {
+        let names: Vec<String> = CipherSuite::ALL
+            .iter()
+            .map(|suite| suite.spellings().join(" or "))
+            .collect();
+        format!("{text:?} is not a cipher suite ({})", names.join("; "))
+    })
 }
 
 /// The set of `suites`, or every suite when none is named.
 pub(crate) fn suite_set(suites: &[CipherSuite]) -> CipherSuites {
-    match suites.split_first() {
-        None => CipherSuites::ALL,
-        Some((first, rest)) => rest
-            .iter()
-            .fold(CipherSuites::only(*first), |set, suite| set.with(*suite)),
-    }
+    CipherSuites::from_suites(suites.iter().copied()).unwrap_or(CipherSuites::ALL)
 }
 
 /// `--help` and `--version` print and exit 0; anything else is one

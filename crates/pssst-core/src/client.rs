@@ -241,12 +241,11 @@ impl Client {
         Ok((packet, handler))
     }
 
-    /// Testing only: packs `message` with `ephemeral` (32 bytes, clamped
-    /// here as an RNG's output would be) instead of a random ephemeral, for
-    /// known-answer tests and benchmarks. Two messages packed with one
-    /// ephemeral reuse a nonce: never use this outside tests.
-    #[doc(hidden)]
-    #[cfg(feature = "alloc")]
+    /// Testing only (feature `hazmat`): packs `message` with `ephemeral`
+    /// (32 bytes, clamped here as an RNG's output would be) instead of a
+    /// random ephemeral, for known-answer tests and benchmarks. Two messages
+    /// packed with one ephemeral reuse a nonce: never use this outside tests.
+    #[cfg(feature = "hazmat")]
     pub fn pack_request_with_ephemeral(
         &self,
         message: &[u8],

@@ -1,12 +1,12 @@
-//! Raw protocol steps for tests that build packets by hand.
+//! Raw protocol steps for tests that build packets by hand (feature
+//! `hazmat`, off by default).
 //!
-//! Hidden from the docs and not part of the supported API: nothing here is
-//! needed to use PSSST, and using it wrongly (reusing a nonce, skipping the
-//! low-order check) breaks the protocol's security. It exists so that the
-//! Python package can offer pypssst's private `pssst.pssst._DKF_SHA256`,
-//! which pypssst's own tests use to forge a client-authenticated request,
-//! with the KDF computed here rather than a second time in Python.
-#![doc(hidden)]
+//! Not part of the supported API: nothing here is needed to use PSSST, and
+//! using it wrongly (reusing a nonce, skipping the low-order check) breaks
+//! the protocol's security. It exists so that the Python package can offer
+//! pypssst's private `pssst.pssst._DKF_SHA256`, which pypssst's own tests
+//! use to forge a client-authenticated request, with the KDF computed here
+//! rather than a second time in Python.
 
 use crate::session::DH_PARAM_LEN;
 pub use crate::session::SessionSecrets;

@@ -60,15 +60,19 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
-// The raw X25519 calls are public only so that benchmarks can time them:
-// hidden from the docs, not part of the supported API. `BACKEND` names it.
-#[doc(hidden)]
+// The raw X25519 calls are public (feature `hazmat`) only so that
+// benchmarks can time them and tests build packets by hand. `BACKEND` names it.
+#[cfg(feature = "hazmat")]
 pub mod backend;
+#[cfg(not(feature = "hazmat"))]
+mod backend;
 mod client;
 mod error;
+#[cfg(feature = "hazmat")]
 pub mod hazmat;
 mod header;
 mod keys;
+pub mod layout;
 mod precheck;
 mod retry;
 mod server;
@@ -81,6 +85,7 @@ pub use header::{FLAG_CLIENT_AUTH, FLAG_REPLY, HEADER_LEN, Header};
 #[cfg(feature = "getrandom")]
 pub use keys::generate_key_pair;
 pub use keys::{KEY_LEN, PrivateKey, PublicKey, generate_key_pair_with_rng};
+pub use precheck::LOW_ORDER_POINTS;
 pub use retry::{
     MAX_WAIT_FACTOR, MIN_REPLY_MEMORY, RETRANSMISSION_WINDOW, RETRANSMISSION_WINDOW_MS,
     RetrySchedule,

@@ -8,10 +8,12 @@ use crate::session::{DH_PARAM_LEN, dh_param_of};
 use crate::{CLIENT_AUTH_OVERHEAD, Error, PACKET_OVERHEAD, Result, Server};
 
 /// X25519 u-coordinates of small order (and their non-canonical encodings
-/// u + p): multiplying them by any clamped scalar gives zero, so a request
-/// carrying one as its DH parameter can never decrypt. The list libsodium
-/// checks; X25519 ignores bit 255, so it is masked before comparing.
-const LOW_ORDER_POINTS: [[u8; 32]; 7] = [
+/// u + p), in this order: 0, 1, two points of order 8, p - 1, p, p + 1.
+/// Multiplying them by any clamped scalar gives zero, so a request carrying
+/// one as its DH parameter can never decrypt: [`Server::precheck`] refuses
+/// them ([`Error::LowOrderPoint`]). The list libsodium checks; X25519
+/// ignores bit 255, so it is masked before comparing.
+pub const LOW_ORDER_POINTS: [[u8; 32]; 7] = [
     // 0
     [0; 32],
     // 1

@@ -8,7 +8,7 @@ use aes_gcm_siv::Aes128GcmSiv;
 use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use crate::header::{HEADER_LEN, Header};
+use crate::header::Header;
 use crate::suite::CipherSuite;
 use crate::{Error, Result};
 
@@ -17,7 +17,7 @@ pub const DH_PARAM_LEN: usize = 32;
 /// Length of the AEAD tag at the end of every packet (both suites).
 pub const TAG_LEN: usize = 16;
 /// Offset of the ciphertext in a packet.
-pub(crate) const BODY_OFFSET: usize = HEADER_LEN + DH_PARAM_LEN;
+pub(crate) const BODY_OFFSET: usize = crate::layout::BODY.start;
 /// Largest plaintext AES-GCM seals under one nonce (2^36 - 32 bytes);
 /// AES-GCM-SIV's limit (2^36) is higher, one limit keeps packet sizes
 /// independent of the suite.
@@ -223,9 +223,8 @@ pub(crate) fn packet_len(plaintext_len: usize) -> Result<usize> {
 
 /// The DH parameter of a packet already known to be long enough.
 pub(crate) fn dh_param_of(packet: &[u8]) -> Result<[u8; DH_PARAM_LEN]> {
-    packet
-        .get(HEADER_LEN..BODY_OFFSET)
-        .and_then(|s| s.try_into().ok())
+    crate::layout::dh_param(packet)
+        .copied()
         .ok_or(Error::Truncated)
 }
 

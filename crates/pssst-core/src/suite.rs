@@ -1,6 +1,7 @@
 //! The cipher suites this crate implements and the sets a server accepts.
 
 use core::fmt;
+use core::str::FromStr;
 
 use crate::{Error, Result};
 
@@ -61,6 +62,15 @@ impl CipherSuite {
         }
     }
 
+    /// The names `str::parse` accepts for the suite (its `FromStr`), in
+    /// any ASCII case: its number, then its AEAD's names.
+    pub const fn spellings(self) -> &'static [&'static str] {
+        match self {
+            CipherSuite::X25519Aes128Gcm => &["1", "aes-gcm"],
+            CipherSuite::X25519Aes128GcmSiv => &["0xff01", "gcm-siv", "aes-gcm-siv"],
+        }
+    }
+
     /// Position in [`ALL`](Self::ALL), and bit in [`CipherSuites`].
     const fn index(self) -> u8 {
         match self {
@@ -80,6 +90,32 @@ impl TryFrom<u16> for CipherSuite {
     type Error = Error;
     fn try_from(id: u16) -> Result<CipherSuite> {
         CipherSuite::from_id(id)
+    }
+}
+
+/// A suite by one of its [`spellings`](CipherSuite::spellings) (`"1"`,
+/// `"gcm-siv"`, ...; surrounding whitespace ignored), or
+/// [`Error::UnsupportedCipherSuite`].
+///
+/// ```
+/// use pssst_core::{CipherSuite, Error};
+///
+/// assert_eq!("GCM-SIV".parse(), Ok(CipherSuite::X25519Aes128GcmSiv));
+/// assert_eq!("2".parse::<CipherSuite>(), Err(Error::UnsupportedCipherSuite));
+/// ```
+impl FromStr for CipherSuite {
+    type Err = Error;
+    fn from_str(text: &str) -> Result<CipherSuite> {
+        let text = text.trim();
+        CipherSuite::ALL
+            .into_iter()
+            .find(|suite| {
+                suite
+                    .spellings()
+                    .iter()
+                    .any(|name| name.eq_ignore_ascii_case(text))
+            })
+            .ok_or(Error::UnsupportedCipherSuite)
     }
 }
 
@@ -135,6 +171,35 @@ impl CipherSuites {
         self.bits & 1 << suite.index() != 0
     }
 
+    /// The set of `suites`, repeats allowed, or
+    /// [`Error::UnsupportedCipherSuite`] when there are none: a server
+    /// accepting no suite could answer nothing.
+    pub fn from_suites(suites: impl IntoIterator<Item = CipherSuite>) -> Result<CipherSuites> {
+        CipherSuites::try_from_suites(suites.into_iter().map(Ok))
+    }
+
+    /// The set of the suites with header identifiers `ids` (the form C and
+    /// Python pass): [`Error::UnsupportedCipherSuite`] for an unknown
+    /// identifier or none at all.
+    ///
+    /// ```
+    /// use pssst_core::{CipherSuite, CipherSuites, Error};
+    ///
+    /// assert_eq!(CipherSuites::from_ids([0xFF01, 0xFF01]), Ok(CipherSuites::only(CipherSuite::X25519Aes128GcmSiv)));
+    /// assert_eq!(CipherSuites::from_ids([1, 2]), Err(Error::UnsupportedCipherSuite));
+    /// assert_eq!(CipherSuites::from_ids([]), Err(Error::UnsupportedCipherSuite));
+    /// ```
+    pub fn from_ids(ids: impl IntoIterator<Item = u16>) -> Result<CipherSuites> {
+        CipherSuites::try_from_suites(ids.into_iter().map(CipherSuite::from_id))
+    }
+
+    fn try_from_suites(
+        mut suites: impl Iterator<Item = Result<CipherSuite>>,
+    ) -> Result<CipherSuites> {
+        let first = suites.next().ok_or(Error::UnsupportedCipherSuite)??;
+        suites.try_fold(CipherSuites::only(first), |set, suite| Ok(set.with(suite?)))
+    }
+
     /// The suites in the set, in the order of [`CipherSuite::ALL`].
     pub fn iter(self) -> impl Iterator<Item = CipherSuite> {
         CipherSuite::ALL
@@ -167,6 +232,59 @@ mod tests {
         for id in [0, 2, 0xFF00, 0xFF02, 0xFFFF] {
             assert_eq!(CipherSuite::from_id(id), Err(Error::UnsupportedCipherSuite));
         }
+    }
+
+    #[test]
+    fn names_parse_in_any_case_and_others_are_refused() {
+        for (text, expected) in [
+            ("1", CipherSuite::X25519Aes128Gcm),
+            (" AES-GCM", CipherSuite::X25519Aes128Gcm),
+            ("gcm-siv", CipherSuite::X25519Aes128GcmSiv),
+            ("Aes-Gcm-Siv", CipherSuite::X25519Aes128GcmSiv),
+            ("0xFF01\n", CipherSuite::X25519Aes128GcmSiv),
+        ] {
+            assert_eq!(text.parse(), Ok(expected), "{text:?}");
+        }
+        for bad in ["", "2", "01", "0x0001", "65281", "siv", "gcm", "1,gcm-siv"] {
+            assert_eq!(
+                bad.parse::<CipherSuite>(),
+                Err(Error::UnsupportedCipherSuite),
+                "{bad:?}"
+            );
+        }
+        for suite in CipherSuite::ALL {
+            for name in suite.spellings() {
+                assert_eq!(name.parse(), Ok(suite), "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn lists_make_sets_and_an_empty_or_unknown_one_is_refused() {
+        let siv = CipherSuite::X25519Aes128GcmSiv;
+        assert_eq!(CipherSuites::from_ids([1, 0xFF01]), Ok(CipherSuites::ALL));
+        assert_eq!(
+            CipherSuites::from_ids([0xFF01, 0xFF01]),
+            Ok(CipherSuites::only(siv))
+        );
+        assert_eq!(
+            CipherSuites::from_suites([siv, siv]),
+            Ok(CipherSuites::only(siv))
+        );
+        assert_eq!(
+            CipherSuites::from_suites(CipherSuite::ALL),
+            Ok(CipherSuites::ALL)
+        );
+        for bad in [&[][..], &[1, 2], &[0xFF00]] {
+            assert_eq!(
+                CipherSuites::from_ids(bad.iter().copied()),
+                Err(Error::UnsupportedCipherSuite)
+            );
+        }
+        assert_eq!(
+            CipherSuites::from_suites([]),
+            Err(Error::UnsupportedCipherSuite)
+        );
     }
 
     #[test]

@@ -8,10 +8,10 @@
 //! [`XorShift`]), so a run can be repeated from its seed and this module
 //! needs no dependency.
 //!
-//! Offsets inside a packet come from pssst-core's constants
-//! ([`HEADER_LEN`], [`DH_PARAM_LEN`], [`PACKET_OVERHEAD`]); the checks a
-//! server makes are pssst-core's [`pssst_core::Server::precheck`] and
-//! decryption.
+//! Where each field lies in a packet is pssst-core's to say
+//! ([`pssst_core::layout`]), and so are the small-order points
+//! ([`LOW_ORDER_POINTS`]) and the checks a server makes
+//! ([`pssst_core::Server::precheck`] and decryption).
 //!
 //! ```
 //! use pssst_udp::Counter;
@@ -27,7 +27,7 @@
 //! ```
 
 use pssst_core::{CLIENT_AUTH_OVERHEAD, DH_PARAM_LEN, FLAG_CLIENT_AUTH, FLAG_REPLY, HEADER_LEN};
-use pssst_core::{CipherSuite, Header, PACKET_OVERHEAD};
+use pssst_core::{CipherSuite, Header, LOW_ORDER_POINTS, PACKET_OVERHEAD, layout};
 
 use crate::Counter;
 
@@ -62,7 +62,8 @@ pub enum Junk {
     RandomBytes,
 }
 
-/// A small-order X25519 u-coordinate, for [`Junk::SmallOrderDh`].
+/// A small-order X25519 u-coordinate from pssst-core's
+/// [`LOW_ORDER_POINTS`], for [`Junk::SmallOrderDh`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SmallOrder {
     /// u = 0, all-zero bytes.
@@ -76,17 +77,12 @@ pub enum SmallOrder {
 impl SmallOrder {
     /// The 32 little-endian bytes of the point.
     pub fn bytes(self) -> [u8; DH_PARAM_LEN] {
-        let mut point = [0; DH_PARAM_LEN];
-        match self {
-            SmallOrder::Zero => {}
-            SmallOrder::One => point[0] = 1,
-            SmallOrder::MinusOne => {
-                point.fill(0xff);
-                point[0] = 0xec;
-                point[DH_PARAM_LEN - 1] = 0x7f;
-            }
-        }
-        point
+        // Positions in pssst-core's list: 0, 1, (two of order 8), p - 1.
+        LOW_ORDER_POINTS[match self {
+            SmallOrder::Zero => 0,
+            SmallOrder::One => 1,
+            SmallOrder::MinusOne => 4,
+        }]
     }
 }
 
@@ -187,14 +183,17 @@ impl Junk {
                 set_header(&mut packet, header);
             }
             Junk::SmallOrderDh(point) => {
-                packet[HEADER_LEN..HEADER_LEN + DH_PARAM_LEN].copy_from_slice(&point.bytes());
+                *layout::dh_param_mut(&mut packet).expect("a request has a DH parameter") =
+                    point.bytes();
             }
-            Junk::RandomBody => packet[HEADER_LEN + DH_PARAM_LEN..]
+            Junk::RandomBody => layout::body_mut(&mut packet)
+                .expect("a request has a body")
                 .iter_mut()
                 .for_each(|b| *b = random() as u8),
             Junk::BitFlipped => {
-                let bit = below(random, (packet.len() - HEADER_LEN) * 8);
-                packet[HEADER_LEN + bit / 8] ^= 1 << (bit % 8);
+                let after_header = &mut packet[layout::HEADER.end..];
+                let bit = below(random, after_header.len() * 8);
+                after_header[bit / 8] ^= 1 << (bit % 8);
             }
             Junk::Replay => {}
             Junk::RandomBytes => {
@@ -207,7 +206,7 @@ impl Junk {
 }
 
 fn set_header(packet: &mut [u8], header: Header) {
-    packet[..HEADER_LEN].copy_from_slice(&header.to_bytes());
+    packet[layout::HEADER].copy_from_slice(&header.to_bytes());
 }
 
 /// A tiny xorshift64 generator: enough to vary junk, and repeatable from
