@@ -45,10 +45,21 @@
 //! - `std` (default), `alloc`: `Vec`-returning APIs. Without default
 //!   features the crate is `no_std` and allocation-free.
 //! - `getrandom` (default): the OS RNG for the methods without `_with_rng`.
+//! - `client` (default): [`Client`] and [`ClientReplyHandler`].
+//! - `server` (default): [`Server`] and [`ServerReplyHandler`].
+//! - `precomputed-tables` (default): x25519-dalek's basepoint tables, about
+//!   30 KiB of flash for twice as fast key generation and anonymous requests.
 //! - `aws-lc`: X25519 from AWS-LC (about 2x faster) instead of x25519-dalek.
+//!
+//! `default-features = false` is the smallest build, for microcontrollers:
+//! no tables, no allocator, no OS RNG, and neither half until asked for
+//! (`features = ["client"]` on a device). See docs/embedded.md.
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
-#![deny(unsafe_code)] // allowed only in backend/aws_lc.rs
+#![deny(unsafe_code)]
+// allowed only in backend/aws_lc.rs
+// With neither half compiled in, the shared packet machinery has no user.
+#![cfg_attr(not(any(feature = "client", feature = "server")), allow(dead_code))]
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
@@ -59,24 +70,29 @@ extern crate std;
 // hidden from the docs, not part of the supported API. `BACKEND` names it.
 #[doc(hidden)]
 pub mod backend;
+#[cfg(feature = "client")]
 mod client;
 mod error;
 pub mod hazmat;
 mod header;
 mod keys;
+#[cfg(feature = "server")]
 mod precheck;
+#[cfg(feature = "server")]
 mod server;
 mod session;
 mod suite;
 
+#[cfg(feature = "client")]
 pub use client::{Client, ClientReplyHandler};
 pub use error::{Error, Result};
 pub use header::{FLAG_CLIENT_AUTH, FLAG_REPLY, HEADER_LEN, Header};
 #[cfg(feature = "getrandom")]
 pub use keys::generate_key_pair;
 pub use keys::{KEY_LEN, PrivateKey, PublicKey, generate_key_pair_with_rng};
-#[cfg(feature = "alloc")]
+#[cfg(all(feature = "server", feature = "alloc"))]
 pub use server::Request;
+#[cfg(feature = "server")]
 pub use server::{RequestRef, Server, ServerReplyHandler};
 pub use session::{DH_PARAM_LEN, TAG_LEN};
 pub use suite::{CipherSuite, CipherSuites, SUITE_X25519_AESGCM128, SUITE_X25519_AESGCMSIV128};
@@ -93,11 +109,11 @@ pub const PACKET_OVERHEAD: usize = HEADER_LEN + DH_PARAM_LEN + TAG_LEN;
 pub const CLIENT_AUTH_OVERHEAD: usize = 2 * KEY_LEN;
 
 /// The README's Rust examples run as doctests.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "client", feature = "server"))]
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeDoctests;
 
 /// This crate's own README (crates.io, docs.rs) too.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "client", feature = "server"))]
 #[doc = include_str!("../README.md")]
 pub struct CrateReadmeDoctests;
