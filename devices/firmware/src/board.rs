@@ -34,8 +34,33 @@ pub fn exit(ok: bool) -> ! {
     loop {}
 }
 
+/// Prints a string, without the formatting machinery (for size builds).
+pub fn print_str(text: &str) {
+    #[cfg(target_arch = "arm")]
+    cortex_m_semihosting::hprint!(text);
+    #[cfg(target_arch = "riscv32")]
+    riscv_semihosting::hprint!(text);
+}
+
+/// Prints a number in decimal, without the formatting machinery.
+pub fn print_u32(mut n: u32) {
+    let mut digits = [0u8; 10];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    print_str(core::str::from_utf8(&digits[start..]).unwrap_or("?"));
+}
+
+/// A panic is a bug: say so (without formatting its message, which would
+/// pull the formatting machinery into every firmware) and fail.
 #[panic_handler]
-fn panic(info: &core::panic::PanicInfo) -> ! {
-    say!("PANIC: {info}\n");
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    print_str("PANIC\n");
     exit(false)
 }

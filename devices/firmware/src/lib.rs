@@ -3,7 +3,10 @@
 #![no_std]
 
 pub mod board;
+pub mod meter;
 pub mod test_rng;
+#[cfg(feature = "mps2-an386")]
+pub mod uart;
 
 /// The known-answer and must-reject cases of tests/vectors.
 pub mod vectors {

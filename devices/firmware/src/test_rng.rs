@@ -10,13 +10,17 @@ use sha2::{Digest, Sha256};
 /// SHA-256(seed || be64(counter)) blocks, one after another.
 #[derive(Debug)]
 pub struct TestRng {
-    seed: &'static [u8],
+    seed: [u8; 32],
     counter: u64,
 }
 
 impl TestRng {
-    pub const fn new(seed: &'static [u8]) -> TestRng {
-        TestRng { seed, counter: 0 }
+    /// From any seed (hashed to 32 bytes).
+    pub fn new(seed: &[u8]) -> TestRng {
+        TestRng {
+            seed: Sha256::digest(seed).into(),
+            counter: 0,
+        }
     }
 }
 
