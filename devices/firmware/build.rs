@@ -21,7 +21,8 @@ fn main() {
 }
 
 /// Monocypher's C, compiled by the target's C compiler at -O3 (Rust's
-/// opt-level of these firmware), for the side-by-side X25519 measurement.
+/// opt-level of these firmware), freestanding and without a frame pointer
+/// (as rustc builds these targets), for the side-by-side X25519 measurement.
 #[cfg(feature = "monocypher")]
 fn build_monocypher() {
     println!("cargo:rerun-if-env-changed=MONOCYPHER_SRC");
@@ -30,6 +31,9 @@ fn build_monocypher() {
         .file(dir.join("monocypher.c"))
         .include(&dir)
         .opt_level(3)
+        .debug(false)
+        .force_frame_pointer(false)
+        .flag("-ffreestanding")
         .flag("-ffunction-sections")
         .flag("-fdata-sections")
         .compile("monocypher");
