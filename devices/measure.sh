@@ -68,11 +68,14 @@ import struct, sys
 data = open(sys.argv[1], "rb").read()
 assert data[:4] == b"\x7fELF" and data[4] == 1, "32-bit ELF expected"
 shoff, = struct.unpack_from("<I", data, 0x20)
-shentsize, shnum = struct.unpack_from("<HH", data, 0x2e)
+shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x2e)
+names_at = struct.unpack_from("<IIIIII", data, shoff + shstrndx * shentsize)[4]
 flash = ram = 0
 for i in range(shnum):
-    _, kind, flags, _, _, size = struct.unpack_from("<IIIIII", data, shoff + i * shentsize)
-    if not flags & 2:      # SHF_ALLOC
+    name_at, kind, flags, _, _, size = struct.unpack_from("<IIIIII", data, shoff + i * shentsize)
+    name = data[names_at + name_at:data.index(b"\0", names_at + name_at)]
+    # riscv-rt reserves all free RAM as .stack: the painted peak counts instead.
+    if not flags & 2 or name in (b".stack", b".heap"):   # SHF_ALLOC
         continue
     writable, nobits = flags & 1, kind == 8
     if writable:

@@ -6,7 +6,8 @@
 # linked with it does the same on the M0 and the M4; then a client on the M4
 # talks to a real `pssst serve` through the serial port and
 # tests/device/relay.py, anonymous and client-authenticated. Semihosting exit
-# status decides. Installs what it needs; fails, never skips.
+# status decides (the C firmware prints with SYS_WRITE0, which QEMU sends to
+# stderr). Installs what it needs; fails, never skips.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -48,7 +49,7 @@ run_qemu() {  # board elf: runs it, fails unless it exits 0
   echo "--- $board: $elf"
   # shellcheck disable=SC2086 # MACHINE holds a command line
   timeout 300 ${MACHINE[$board]} -display none -monitor none -serial none \
-    -semihosting-config enable=on,target=native -kernel "$elf" | tee "$WORK/out" || status=$?
+    -semihosting-config enable=on,target=native -kernel "$elf" 2>&1 | tee "$WORK/out" || status=$?
   [ "$status" = 0 ] || fail "$board: $elf exited $status"
   grep -q "^0 failures" "$WORK/out" || fail "$board: $elf did not report 0 failures"
 }
