@@ -16,8 +16,12 @@ cargo clippy -p pssst-udp --all-targets --features tokio -- -D warnings
 # Same tests, both backends.
 env -u PSSST_VECTORS_DIR cargo test -p pssst-core   # the in-repo vectors, no env needed
 cargo test -p pssst-core --features aws-lc
-# no_std (and no_std + alloc) must build for IoT clients.
+# no_std (and no_std + alloc) must build for IoT clients: the smallest build,
+# each half alone (a device builds only `client`), both with alloc. Lints too:
+# a cfg that leaves an item unused shows up only in these builds.
 cargo build -p pssst-core --no-default-features
-cargo build -p pssst-core --no-default-features --features alloc
+for features in client server alloc,client,server; do
+  cargo clippy -p pssst-core --no-default-features --features "$features" -- -D warnings
+done
 # The fuzz targets (own workspace) must keep compiling; run.sh fuzzes them.
 cargo check --manifest-path crates/pssst-core/fuzz/Cargo.toml --bins

@@ -46,7 +46,7 @@ enum Command {
         file: PathBuf,
     },
     /// Run a server: echo, or answer each request with a command's output
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Send one request and print the reply
     Send(SendArgs),
     /// Load-test a server: throughput and latency percentiles
@@ -278,7 +278,7 @@ fn run(command: Command) -> Result<(), String> {
             let key = keys::read_private_key(&file, keys::KeyPermissions::Unchecked)?;
             print(&key.public_key().to_string())
         }
-        Command::Serve(args) => serve::serve(args),
+        Command::Serve(args) => serve::serve(*args),
         Command::Send(args) => send(args),
         Command::Bench(args) => bench(args),
         Command::Compat { suite } => compat::run(io::stdin().lock(), io::stdout().lock(), suite),

@@ -50,10 +50,21 @@
 //! - `std` (default), `alloc`: `Vec`-returning APIs. Without default
 //!   features the crate is `no_std` and allocation-free.
 //! - `getrandom` (default): the OS RNG for the methods without `_with_rng`.
+//! - `client` (default): [`Client`] and [`ClientReplyHandler`].
+//! - `server` (default): [`Server`] and [`ServerReplyHandler`].
+//! - `precomputed-tables` (default): x25519-dalek's basepoint tables, about
+//!   30 KiB of flash for twice as fast key generation and anonymous requests.
 //! - `aws-lc`: X25519 from AWS-LC (about 2x faster) instead of x25519-dalek.
+//!
+//! `default-features = false` is the smallest build, for microcontrollers:
+//! no tables, no allocator, no OS RNG, and neither half until asked for
+//! (`features = ["client"]` on a device). See docs/embedded.md.
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
-#![deny(unsafe_code)] // allowed only in backend/aws_lc.rs
+#![deny(unsafe_code)]
+// allowed only in backend/aws_lc.rs
+// With neither half compiled in, the shared packet machinery has no user.
+#![cfg_attr(not(any(feature = "client", feature = "server")), allow(dead_code))]
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
@@ -66,6 +77,7 @@ extern crate std;
 pub mod backend;
 #[cfg(not(feature = "hazmat"))]
 mod backend;
+#[cfg(feature = "client")]
 mod client;
 mod error;
 #[cfg(feature = "hazmat")]
@@ -73,25 +85,30 @@ pub mod hazmat;
 mod header;
 mod keys;
 pub mod layout;
+#[cfg(feature = "server")]
 mod precheck;
 mod retry;
+#[cfg(feature = "server")]
 mod server;
 mod session;
 mod suite;
 
+#[cfg(feature = "client")]
 pub use client::{Client, ClientReplyHandler};
 pub use error::{Error, Result};
 pub use header::{FLAG_CLIENT_AUTH, FLAG_REPLY, HEADER_LEN, Header};
 #[cfg(feature = "getrandom")]
 pub use keys::generate_key_pair;
 pub use keys::{KEY_LEN, PrivateKey, PublicKey, generate_key_pair_with_rng};
+#[cfg(feature = "server")]
 pub use precheck::LOW_ORDER_POINTS;
 pub use retry::{
     MAX_WAIT_FACTOR, MIN_REPLY_MEMORY, RETRANSMISSION_WINDOW, RETRANSMISSION_WINDOW_MS,
     RetrySchedule,
 };
-#[cfg(feature = "alloc")]
+#[cfg(all(feature = "server", feature = "alloc"))]
 pub use server::Request;
+#[cfg(feature = "server")]
 pub use server::{RequestRef, Server, ServerReplyHandler};
 pub use session::{DH_PARAM_LEN, TAG_LEN};
 pub use suite::{CipherSuite, CipherSuites, SUITE_X25519_AESGCM128, SUITE_X25519_AESGCMSIV128};
@@ -108,11 +125,11 @@ pub const PACKET_OVERHEAD: usize = HEADER_LEN + DH_PARAM_LEN + TAG_LEN;
 pub const CLIENT_AUTH_OVERHEAD: usize = 2 * KEY_LEN;
 
 /// The README's Rust examples run as doctests.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "client", feature = "server"))]
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeDoctests;
 
 /// This crate's own README (crates.io, docs.rs) too.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "client", feature = "server"))]
 #[doc = include_str!("../README.md")]
 pub struct CrateReadmeDoctests;

@@ -1,13 +1,21 @@
 //! Portable backend: x25519-dalek.
 
-use x25519_dalek::{PublicKey, StaticSecret};
-
 pub const NAME: &str = "x25519-dalek";
 
+/// With the precomputed tables (feature `precomputed-tables`) the fixed-base
+/// multiplication walks them; StaticSecret zeroizes its copy of the scalar
+/// on drop.
+#[cfg(feature = "precomputed-tables")]
 pub fn x25519_base(scalar: &[u8; 32]) -> [u8; 32] {
-    // StaticSecret zeroizes its copy of the scalar on drop; the fixed-base
-    // path uses curve25519-dalek's precomputed tables.
+    use x25519_dalek::{PublicKey, StaticSecret};
     PublicKey::from(&StaticSecret::from(*scalar)).to_bytes()
+}
+
+/// Without the tables, the Montgomery ladder on u = 9: the code every
+/// X25519 already links, so a device pays no flash for the base point.
+#[cfg(not(feature = "precomputed-tables"))]
+pub fn x25519_base(scalar: &[u8; 32]) -> [u8; 32] {
+    x25519_dalek::x25519(*scalar, x25519_dalek::X25519_BASEPOINT_BYTES)
 }
 
 /// x25519-dalek takes the scalar by value: its copy is the argument of

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# PSSST on the device (docs/embedded.md), in QEMU: for Cortex-M0 (microbit,
+# 16 KiB RAM), Cortex-M4 (mps2-an386) and RISC-V (virt), a Rust firmware
+# checks every vector of tests/vectors and a client-auth round trip; libpssst.a
+# (devices/pssst-device) is built for the three targets and a C firmware
+# linked with it does the same on the M0 and the M4; then a client on the M4
+# talks to a real `pssst serve` through the serial port and
+# tests/device/relay.py, anonymous and client-authenticated. Semihosting exit
+# status decides (the C firmware prints with SYS_WRITE0, which QEMU sends to
+# stderr). Installs what it needs; fails, never skips.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+TARGETS=(thumbv6m-none-eabi thumbv7em-none-eabihf riscv32imc-unknown-none-elf)
+WORK="$(mktemp -d)"
+SERVER_PID=""
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+echo "--- toolchains: rustup targets, QEMU, gcc-arm-none-eabi"
+rustup target add "${TARGETS[@]}"
+if ! command -v qemu-system-arm >/dev/null || ! command -v qemu-system-riscv32 >/dev/null ||
+   ! command -v arm-none-eabi-gcc >/dev/null; then
+  apt-get update
+  apt-get install -y qemu-system-arm qemu-system-misc gcc-arm-none-eabi
+fi
+for tool in qemu-system-arm qemu-system-riscv32 arm-none-eabi-gcc python3; do
+  command -v "$tool" >/dev/null || fail "$tool is missing and could not be installed"
+done
+
+DEVICES=(--manifest-path devices/Cargo.toml)
+# QEMU for each board; the firmware's semihosting exit is QEMU's status.
+declare -A MACHINE=(
+  [microbit]="qemu-system-arm -M microbit"
+  [mps2-an386]="qemu-system-arm -M mps2-an386"
+  [riscv-virt]="qemu-system-riscv32 -M virt -bios none"
+)
+declare -A TARGET=(
+  [microbit]=thumbv6m-none-eabi
+  [mps2-an386]=thumbv7em-none-eabihf
+  [riscv-virt]=riscv32imc-unknown-none-elf
+)
+run_qemu() {  # board elf: runs it, fails unless it exits 0
+  local board="$1" elf="$2" status=0
+  echo "--- $board: $elf"
+  # shellcheck disable=SC2086 # MACHINE holds a command line
+  timeout 300 ${MACHINE[$board]} -display none -monitor none -serial none \
+    -semihosting-config enable=on,target=native -kernel "$elf" 2>&1 | tee "$WORK/out" || status=$?
+  [ "$status" = 0 ] || fail "$board: $elf exited $status"
+  grep -q "^0 failures" "$WORK/out" || fail "$board: $elf did not report 0 failures"
+}
+
+echo "--- devices workspace: format, lints (Arm with every firmware, RISC-V, a client-only library)"
+cargo fmt "${DEVICES[@]}" --all -- --check
+for board in mps2-an386 riscv-virt; do
+  cargo clippy "${DEVICES[@]}" --release --target "${TARGET[$board]}" -p pssst-firmware \
+    -p pssst-device --features "pssst-firmware/$board,pssst-firmware/server" --bins --lib \
+    -- -D warnings
+done
+cargo clippy "${DEVICES[@]}" --release --target thumbv6m-none-eabi -p pssst-device \
+  --no-default-features --features client -- -D warnings
+
+echo "--- Rust firmware: every vector and a client-auth round trip, on each core"
+for board in microbit mps2-an386 riscv-virt; do
+  cargo build "${DEVICES[@]}" --release --target "${TARGET[$board]}" -p pssst-firmware \
+    -p pssst-device --features "pssst-firmware/$board,pssst-firmware/server" --bins --lib
+  run_qemu "$board" "$CARGO_TARGET_DIR/${TARGET[$board]}/release/vectors"
+done
+
+echo "--- C firmware: libpssst.a (built above for each target) from Debian's gcc-arm-none-eabi"
+for target in "${TARGETS[@]}"; do
+  [ -s "$CARGO_TARGET_DIR/$target/release/libpssst.a" ] || fail "no libpssst.a for $target"
+done
+python3 tests/c/vectors_to_c.py > "$WORK/vectors.h"
+declare -A CPU=(
+  [microbit]="-mcpu=cortex-m0 -mthumb"
+  [mps2-an386]="-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16"
+)
+for board in microbit mps2-an386; do
+  mkdir -p "$WORK/$board"
+  cp "devices/memory/$board.x" "$WORK/$board/memory.x"
+  # shellcheck disable=SC2086 # CPU holds flags
+  arm-none-eabi-gcc ${CPU[$board]} -Os -std=c11 -Wall -Wextra -Werror -ffreestanding \
+    -nostdlib -ffunction-sections -fdata-sections -Iinclude -Idevices/c -I"$WORK" \
+    -L"$WORK/$board" -T devices/c/sections.ld -Wl,--gc-sections -Wl,--no-warn-execstack \
+    -o "$WORK/$board/vectors-c.elf" devices/c/startup.c devices/c/vectors.c \
+    "$CARGO_TARGET_DIR/${TARGET[$board]}/release/libpssst.a" -lgcc
+  run_qemu "$board" "$WORK/$board/vectors-c.elf"
+done
+
+echo "--- the M4 as a client of a real pssst serve (serial port, relay, UDP)"
+cargo build --release -p pssst-cli
+PSSST="$CARGO_TARGET_DIR/release/pssst"
+"$PSSST" keygen "$WORK/server.key" >/dev/null
+# The reply names the client's key (or "anonymous") and repeats 20 bytes:
+# the firmware checks both. Shorter than the request, as serve requires.
+"$PSSST" serve --key "$WORK/server.key" --listen 127.0.0.1:0 --workers 1 \
+  --exec 'printf "%s:" "${PSSST_CLIENT_KEY:-anonymous}"; head -c 20' \
+  >"$WORK/serve.out" 2>"$WORK/serve.err" &
+SERVER_PID=$!
+for _ in $(seq 200); do
+  grep -q "listening on" "$WORK/serve.out" 2>/dev/null && break
+  kill -0 "$SERVER_PID" 2>/dev/null || fail "serve died: $(cat "$WORK/serve.err")"
+  sleep 0.05
+done
+line="$(head -n1 "$WORK/serve.out")"
+[[ "$line" == *"listening on"* ]] || fail "serve did not start: $line"
+ADDR="$(sed -E 's/.*listening on ([^ ]+).*/\1/' <<<"$line")"
+SERVER_PUB="$(awk '{print $NF}' <<<"$line")"
+status=0
+timeout 300 python3 tests/device/relay.py --server "$ADDR" --server-key "$SERVER_PUB" -- \
+  qemu-system-arm -M mps2-an386 -display none -monitor none \
+  -semihosting-config enable=on,target=native \
+  -kernel "$CARGO_TARGET_DIR/thumbv7em-none-eabihf/release/serve-client" | tee "$WORK/relay.out" ||
+  status=$?
+[ "$status" = 0 ] || fail "serve-client exited $status"
+grep -q "^ok anonymous: reply \"anonymous:" "$WORK/relay.out" || fail "no anonymous reply"
+grep -q "^ok client-authenticated: reply \"[0-9a-f]\{64\}:" "$WORK/relay.out" ||
+  fail "no client-authenticated reply"
+echo "ok: PSSST on Cortex-M0, Cortex-M4 and RISC-V (Rust and C), and against pssst serve"
