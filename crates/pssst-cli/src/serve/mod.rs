@@ -1,5 +1,6 @@
 //! `pssst serve`: the UDP server with its handler (echo, `--exec`,
-//! `--forward`), signals (SIGINT/SIGTERM stop, SIGHUP reloads), metrics
+//! `--forward`), signals (SIGINT/SIGTERM stop, SIGHUP reloads), reload on
+//! a changed key file or allowlist, metrics
 //! endpoint, logs and stats file.
 
 use std::io;
@@ -16,9 +17,11 @@ pub mod logs;
 mod metrics;
 mod reload;
 mod stats_file;
+mod watch;
 
 use reload::Sources;
 use stats_file::StatsFile;
+use watch::FileWatch;
 
 pub(crate) fn serve(args: ServeArgs) -> Result<(), String> {
     logs::init(args.log_format)?;
@@ -26,6 +29,12 @@ pub(crate) fn serve(args: ServeArgs) -> Result<(), String> {
         keys: args.key.clone(),
         authorized_keys: args.authorized_keys.clone(),
     };
+    // Seen before they are read: a change after this reading is one the
+    // watch reports, even one made before the server listens.
+    let mut watch = FileWatch::new(
+        watch::watched_paths(&sources),
+        Duration::from_millis(args.watch_interval_ms),
+    );
     let loaded = sources.load()?;
     let listen = parse_addr("listen", &args.listen)?;
     let metrics_addr = match &args.metrics {
@@ -134,11 +143,14 @@ pub(crate) fn serve(args: ServeArgs) -> Result<(), String> {
         metrics = metrics_bound.map(|a| a.to_string()).unwrap_or_default(),
         "serving"
     );
-    // The stats file is written and SIGHUP handled from this loop: no
-    // extra thread to stop.
+    // The stats file is written, SIGHUP handled and the files watched from
+    // this loop: no extra thread to stop.
     let mut next_write = Instant::now() + interval;
     while !stop.load(Ordering::Relaxed) {
-        if hangup.swap(false, Ordering::Relaxed) {
+        let files_changed = watch
+            .as_mut()
+            .is_some_and(|watch| watch.changed(Instant::now()));
+        if hangup.swap(false, Ordering::Relaxed) | files_changed {
             reload(&server, &sources);
         }
         let now = Instant::now();
@@ -163,7 +175,7 @@ pub(crate) fn serve(args: ServeArgs) -> Result<(), String> {
     print(&format!("pssst serve: stopped; {stats}"))
 }
 
-/// SIGHUP: re-reads the key files and the allowlist. All or nothing: a file
+/// SIGHUP or a changed file: re-reads the key files and the allowlist. All or nothing: a file
 /// that does not parse keeps the running configuration.
 fn reload(server: &UdpServer, sources: &Sources) {
     match sources.load() {
