@@ -126,7 +126,8 @@ def test_sighup_reloads_keys_and_allowlist_under_load(serve, tmp_path):
     alice_public, bob_public = keygen(alice), keygen(bob)
     allow = tmp_path / "allowed"
     allow.write_text(alice_public.hex() + "\n")
-    served = serve("--authorized-keys", str(allow))
+    # SIGHUP only: the file watcher would reload on its own (test_rotation_watch.py).
+    served = serve("--authorized-keys", str(allow), "--watch-interval-ms", "0")
     load = bench(served, served.public.hex(), 6, "--key", str(alice))
     time.sleep(1)
     # Reload again and again under load: bob is let in on the way.
@@ -169,7 +170,7 @@ def wait_for_text(served, text, count, seconds=15):
 
 
 def test_a_bad_file_on_reload_keeps_the_old_configuration(serve, tmp_path):
-    served = serve()
+    served = serve("--watch-interval-ms", "0")   # SIGHUP only: one reload, one error
     served.key.write_text("this is not a key\n")
     served.proc.send_signal(signal.SIGHUP)
     wait_for_text(served, "reload failed", 1)

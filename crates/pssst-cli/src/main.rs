@@ -76,7 +76,7 @@ struct ServeArgs {
     /// The server's private key file. Repeat to answer to several keys
     /// (key rotation), tried in the order given. A bare file name is read
     /// from $CREDENTIALS_DIRECTORY when set (systemd LoadCredential=).
-    /// Re-read on SIGHUP
+    /// Re-read on SIGHUP and when it changes (--watch-interval-ms)
     #[arg(long, required = true)]
     key: Vec<PathBuf>,
     /// Address to listen on (port 0 picks a free one)
@@ -193,6 +193,16 @@ struct ServeArgs {
         value_parser = clap::value_parser!(u64).range(1..=3_600_000)
     )]
     stats_interval_ms: u64,
+    /// Milliseconds between two checks of the key files and the allowlist:
+    /// a change (an edit, a `mv` over the file, a Kubernetes Secret update)
+    /// reloads them as SIGHUP does. 0: reload on SIGHUP only
+    #[arg(
+        long,
+        default_value_t = 1000,
+        value_name = "MS",
+        value_parser = clap::value_parser!(u64).range(0..=3_600_000)
+    )]
+    watch_interval_ms: u64,
 }
 
 #[derive(Debug, Args)]
@@ -201,8 +211,12 @@ struct ClientArgs {
     #[arg(long)]
     server: String,
     /// The server's public key, 64 hex digits
-    #[arg(long, value_name = "HEX")]
-    server_key: String,
+    #[arg(long, value_name = "HEX", required_unless_present = "server_key_file")]
+    server_key: Option<String>,
+    /// Instead of --server-key: the server's private key file, whose public
+    /// key is used (a readiness probe beside the server, in its own pod)
+    #[arg(long, value_name = "FILE", conflicts_with = "server_key")]
+    server_key_file: Option<PathBuf>,
     /// Authenticate with this private key file (default: anonymous)
     #[arg(long, value_name = "FILE")]
     key: Option<PathBuf>,
@@ -333,7 +347,11 @@ fn client_for(args: &ClientArgs) -> Result<(SocketAddr, Client, RetrySchedule), 
             )
         })?;
     let server = parse_addr("server", &args.server)?;
-    let server_key = keys::parse_public_key("--server-key", &args.server_key)?;
+    let server_key = match (&args.server_key, &args.server_key_file) {
+        (Some(hex), _) => keys::parse_public_key("--server-key", hex)?,
+        (None, Some(path)) => keys::read_private_key(path, keys::KeyPermissions::Unchecked)?.public_key(),
+        (None, None) => return Err("--server-key or --server-key-file is required".into()),
+    };
     let client = match &args.key {
         None => Client::new(server_key),
         Some(path) => Client::with_client_auth(

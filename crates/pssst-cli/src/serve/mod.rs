@@ -1,5 +1,6 @@
 //! `pssst serve`: the UDP server with its handler (echo, `--exec`,
-//! `--forward`), signals (SIGINT/SIGTERM stop, SIGHUP reloads), metrics
+//! `--forward`), signals (SIGINT/SIGTERM stop, SIGHUP reloads), reload on
+//! a changed key file or allowlist, metrics
 //! endpoint, logs and stats file.
 
 use std::io;
@@ -17,9 +18,11 @@ mod metrics;
 mod metrics_listener;
 mod reload;
 mod stats_file;
+mod watch;
 
 use reload::{Reloader, Sources};
 use stats_file::StatsFile;
+use watch::FileWatch;
 
 pub(crate) fn serve(args: ServeArgs) -> Result<(), String> {
     logs::init(args.log_format)?;
@@ -33,6 +36,12 @@ pub(crate) fn serve(args: ServeArgs) -> Result<(), String> {
         authorized_keys: args.authorized_keys.clone(),
         key_permissions,
     };
+    // Seen before they are read: a change after this reading is one the
+    // watch reports, even one made before the server listens.
+    let mut watch = FileWatch::new(
+        watch::watched_paths(&sources),
+        Duration::from_millis(args.watch_interval_ms),
+    );
     let loaded = sources.load()?;
     let mut reloader = Reloader::new(sources);
     let listen = parse_addr("listen", &args.listen)?;
@@ -153,11 +162,15 @@ pub(crate) fn serve(args: ServeArgs) -> Result<(), String> {
         metrics = metrics_bound.map(|a| a.to_string()).unwrap_or_default(),
         "serving"
     );
-    // The stats file is written and SIGHUP handled from this loop (a
-    // reload reads its files on a thread of its own, never waited for).
+    // The stats file is written, SIGHUP handled and the files watched from
+    // this loop (a reload reads its files on a thread of its own, never
+    // waited for).
     let mut next_write = Instant::now() + interval;
     while !stop.load(Ordering::Relaxed) {
-        if hangup.swap(false, Ordering::Relaxed) {
+        let files_changed = watch
+            .as_mut()
+            .is_some_and(|watch| watch.changed(Instant::now()));
+        if hangup.swap(false, Ordering::Relaxed) | files_changed {
             reloader.request();
         }
         reloader.poll(&server);
