@@ -349,7 +349,9 @@ fn client_for(args: &ClientArgs) -> Result<(SocketAddr, Client, RetrySchedule), 
     let server = parse_addr("server", &args.server)?;
     let server_key = match (&args.server_key, &args.server_key_file) {
         (Some(hex), _) => keys::parse_public_key("--server-key", hex)?,
-        (None, Some(path)) => keys::read_private_key(path, keys::KeyPermissions::Unchecked)?.public_key(),
+        (None, Some(path)) => {
+            keys::read_private_key(path, keys::KeyPermissions::Unchecked)?.public_key()
+        }
         (None, None) => return Err("--server-key or --server-key-file is required".into()),
     };
     let client = match &args.key {
