@@ -11,7 +11,6 @@ import pytest
 import pssst
 import pssst.aio
 from pssst import PSSSTClient, PSSSTServer, generate_key_pair
-from pssst._aio_client import _waits  # pylint: disable=protected-access
 
 from aio_support import PssstServe, keygen, recorder
 
@@ -81,11 +80,25 @@ def test_timeout_after_retransmissions_from_fresh_sockets_doubling_the_wait():
     run(main())
 
 
-def test_waits_double_up_to_eight_times_the_first_and_cover_the_servers_ttl():
-    assert _waits(0.5, 0) == [0.5]
-    assert _waits(0.5, 6) == [0.5, 1, 2, 4, 4, 4, 4]
-    # The default client's window is what a server's reply cache must cover.
-    assert sum(_waits(0.5, 4)) == pssst._pssst.REPLY_CACHE_MIN_TTL  # pylint: disable=protected-access
+def test_waits_are_pssst_cores_schedule_and_stay_inside_the_window():
+    assert pssst.retry_waits(0.5, 0) == [0.5]
+    assert pssst.retry_waits() == [0.5, 1, 2, 2, 2, 2, 2]
+    # The last copy leaves within the window; the client gives up within
+    # the shortest reply-cache TTL a server accepts.
+    assert sum(pssst.retry_waits()[:-1]) <= pssst.RETRANSMISSION_WINDOW == 10.0
+    assert sum(pssst.retry_waits()) <= pssst._pssst.REPLY_CACHE_MIN_TTL  # pylint: disable=protected-access
+    with pytest.raises(pssst.PSSSTRetryWindowExceeded):
+        pssst.retry_waits(5.0, 2)   # a copy at 15 s
+
+
+def test_connect_refuses_a_schedule_past_the_window_before_sending():
+    _, server_public = generate_key_pair()
+
+    async def main():
+        with pytest.raises(pssst.PSSSTRetryWindowExceeded):
+            await pssst.aio.connect(("127.0.0.1", 9), server_public, timeout=5, retries=2)
+
+    run(main())
 
 
 def answering(server, reply_to):
@@ -292,7 +305,7 @@ def test_a_cancelled_request_closes_the_sockets_it_opened():
     async def main():
         fake, address = await recorder()
         async with await pssst.aio.connect(address, server_public, timeout=0.02,
-                                           retries=10) as client:
+                                           retries=10) as client:  # 0.02 .. 0.08 s
             task = asyncio.ensure_future(client.request(b"never mind"))
             await fake.wait_for(3)
             task.cancel()

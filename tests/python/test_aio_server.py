@@ -369,22 +369,26 @@ def test_requests_beyond_max_in_flight_are_dropped_and_counted():
     run(main())
 
 
-def test_a_full_reply_cache_drops_new_requests():
+def test_a_full_reply_cache_evicts_old_replies_and_still_answers_new_requests():
     server_private, server_public = generate_key_pair()
 
     async def main():
-        # Room for two entries: each reserves about 160 bytes plus the
-        # largest reply its request may get (here the request's size).
+        # Room for two replies (each about 160 bytes plus the packet).
         async with await pssst.aio.serve(echo, ("127.0.0.1", 0), server_private,
                                          reply_cache_bytes=2 * (160 + 60)) as server:
+            sock = raw_socket()
+            first = PSSSTClient(server_public).pack_request(b"12345678")[0]
+            sock.sendto(first, server.sockname)
+            assert await receive(sock, 5) is not None
             async with await pssst.aio.connect(server.sockname, server_public) as client:
-                assert await client.request(b"12345678") == b"12345678"
-                assert await client.request(b"abcdefgh") == b"abcdefgh"
-            async with await pssst.aio.connect(server.sockname, server_public,
-                                               timeout=0.1, retries=0) as quick:
-                with pytest.raises(pssst.PSSSTTimeout):
-                    await quick.request(b"no room!")
-                assert server.stats["cache_full"] == 1
+                for message in [b"abcdefgh", b"ijklmnop", b"room yet"]:
+                    assert await client.request(message) == message
+            # The first reply was evicted: its copy gets nothing, not a rerun.
+            sock.sendto(first, server.sockname)
+            assert await receive(sock, 0.5) is None
+            await until(lambda: server.stats["reply_forgotten"] == 1)
+            assert server.stats["cache_full"] == 0
+            sock.close()
 
     run(main())
 
