@@ -138,10 +138,11 @@ struct ServeArgs {
           value_parser = args::bytes_in(4096, 1 << 40))]
     reply_cache_bytes: usize,
     /// New requests per --reply-cache-ttl whose ids the reply cache has room
-    /// for (about 2.5 bytes each; default 50,000 per second of TTL). Past
+    /// for (about 2.5 bytes each; default 50,000 per second of TTL, at most
+    /// 16 million). Past
     /// it, new requests are dropped (cache_full): size it above the peak
     /// request rate times the TTL
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1 << 32))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1 << 30))]
     reply_cache_ids: Option<u64>,
     /// Seconds a remembered reply is kept (--exec and --forward); at least
     /// the protocol's retransmission window plus a delivery margin

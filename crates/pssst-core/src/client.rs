@@ -245,7 +245,7 @@ impl Client {
     /// (32 bytes, clamped here as an RNG's output would be) instead of a
     /// random ephemeral, for known-answer tests and benchmarks. Two messages
     /// packed with one ephemeral reuse a nonce: never use this outside tests.
-    #[cfg(feature = "hazmat")]
+    #[cfg(all(feature = "hazmat", feature = "alloc"))]
     pub fn pack_request_with_ephemeral(
         &self,
         message: &[u8],

@@ -45,6 +45,9 @@ type Key = [u8; DH_PARAM_LEN];
 /// Requests per second per TTL second the default id capacity is sized for:
 /// above what this server does on two cores with the fastest handler.
 pub const DEFAULT_IDS_PER_SECOND: usize = 50_000;
+/// The default id capacity's ceiling (about 40 MiB of filters), reached
+/// with TTLs above 5 minutes; a larger one must be asked for.
+const MAX_DEFAULT_IDS: usize = 16_000_000;
 
 /// What a request got the first time, remembered for its copies.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,9 +179,10 @@ impl ReplyCache {
         Ok(Self::new_unchecked(budget_bytes, ttl, ids))
     }
 
-    /// The id capacity [`new`](Self::new) gives a TTL.
+    /// The id capacity [`new`](Self::new) gives a TTL: [`DEFAULT_IDS_PER_SECOND`]
+    /// per second of it, at most 16 million.
     pub fn default_id_capacity(ttl: Duration) -> usize {
-        (ttl.as_secs_f64() * DEFAULT_IDS_PER_SECOND as f64).ceil() as usize
+        ((ttl.as_secs_f64() * DEFAULT_IDS_PER_SECOND as f64).ceil() as usize).min(MAX_DEFAULT_IDS)
     }
 
     pub(crate) fn new_unchecked(budget: usize, ttl: Duration, ids: usize) -> ReplyCache {
