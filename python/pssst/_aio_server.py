@@ -231,13 +231,14 @@ async def serve(handler, address, server_private_key, *, authorized_keys=None,
     default it is dropped). ``max_in_flight``: handlers running at once;
     new requests beyond are dropped before any X25519.
 
-    Copies of a request (a client's retransmissions) get the first reply's
-    very bytes from a reply cache, as in ``pssst serve``: at most
-    ``reply_cache_bytes``, each reply kept ``reply_cache_ttl`` seconds (at
-    least the default client's retry window, 11.5 s). It fails closed: no
-    entry leaves before its TTL, new requests are dropped while it is
-    full, a copy arriving while the first is handled is dropped, and a
-    handler still running at the TTL is cancelled, no reply.
+    Copies of a request (a client's retransmissions) are never run twice,
+    as in ``pssst serve``: the ids of answered requests are kept
+    ``reply_cache_ttl`` seconds (at least 11.5 s, the retransmission window
+    and a delivery margin), and the first reply's very bytes are kept for
+    copies in at most ``reply_cache_bytes``, oldest evicted first (a copy
+    whose reply was evicted gets none: ``reply_forgotten``). A copy arriving
+    while the first is handled is dropped, and a handler still running at
+    the TTL is cancelled, no reply.
     """
     if not callable(handler):
         raise TypeError("handler must be callable, not {}".format(type(handler).__name__))

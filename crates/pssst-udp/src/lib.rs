@@ -8,8 +8,8 @@
 //!   what is cheap to recognise as junk: too short, REPLY flag set, unknown
 //!   cipher suite, a DH parameter of small order. No reply may be larger
 //!   than its request (anti-amplification, configurable). An optional reply
-//!   cache ([`ReplyCache`]) gives copies of a request the same bytes; it
-//!   fails closed. An optional allowlist of client keys makes a closed
+//!   cache ([`ReplyCache`]) never runs a request twice within its TTL and
+//!   gives copies the same bytes while its byte budget keeps them. An optional allowlist of client keys makes a closed
 //!   service. Every datagram is counted, by outcome and drop reason
 //!   ([`Stats`]). No per-client state anywhere.
 //! - Handlers: a blocking [`Handler`] answers on the worker; a

@@ -167,8 +167,8 @@ impl Intake {
         self.in_flight.load(Ordering::Acquire)
     }
 
-    /// How long the reply cache remembers a reply, if there is one: a
-    /// ticket settled later cannot send its reply.
+    /// How long the reply cache remembers a request, if there is one (a
+    /// transport may give up on handlers that run longer).
     pub fn reply_cache_ttl(&self) -> Option<Duration> {
         self.reply_cache.as_ref().map(ReplyCache::ttl)
     }
