@@ -3,8 +3,8 @@
 use std::sync::Mutex;
 
 use pssst_core::{
-    CipherSuite, Client, ClientReplyHandler, DH_PARAM_LEN, Error, Header, PACKET_OVERHEAD,
-    PrivateKey, PublicKey,
+    CipherSuite, Client, ClientReplyHandler, Error, Header, PACKET_OVERHEAD, PrivateKey, PublicKey,
+    RequestId,
 };
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -13,7 +13,7 @@ use pyo3::types::PyBytes;
 use crate::buffers::data_of;
 use crate::errors::to_py_err;
 use crate::keys::key_bytes;
-use crate::{DETACH_THRESHOLD, is_unknown_suite, lock, request_id_of};
+use crate::{DETACH_THRESHOLD, is_unknown_suite, lock};
 
 /// A PSSST client for one server public key (`pssst.PSSSTClient`'s base).
 #[pyclass(frozen, subclass, module = "pssst._pssst", name = "Client")]
@@ -26,7 +26,7 @@ impl PyClient {
     fn handler(&self, inner: ClientReplyHandler) -> PyClientReplyHandler {
         PyClientReplyHandler {
             suite: inner.suite().id(),
-            dh_param: inner.request_id(),
+            request_id: inner.request_id(),
             client_auth: self.inner.client_public_key().is_some(),
             inner: Mutex::new(inner),
         }
@@ -111,7 +111,7 @@ impl PyClient {
 #[derive(Debug)]
 pub struct PyClientReplyHandler {
     suite: u16,
-    dh_param: [u8; DH_PARAM_LEN],
+    request_id: RequestId,
     client_auth: bool,
     inner: Mutex<ClientReplyHandler>,
 }
@@ -132,7 +132,7 @@ impl PyClientReplyHandler {
         }
         if header.cipher_suite != self.suite
             || header.is_client_auth() != self.client_auth
-            || request_id_of(packet) != Some(self.dh_param)
+            || RequestId::of(packet) != Some(self.request_id)
         {
             return Err(Error::ReplyMismatch);
         }
@@ -188,7 +188,7 @@ impl PyClientReplyHandler {
     /// reply carries too; see [`_reply_request_id`].
     #[getter]
     fn request_id<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        PyBytes::new(py, &self.dh_param)
+        PyBytes::new(py, self.request_id.as_bytes())
     }
 }
 
@@ -207,5 +207,5 @@ pub(crate) fn _reply_request_id<'py>(
     if packet.len() < PACKET_OVERHEAD || !Header::parse(packet).is_ok_and(Header::is_reply) {
         return Ok(None);
     }
-    Ok(request_id_of(packet).map(|id| PyBytes::new(py, &id)))
+    Ok(RequestId::of(packet).map(|id| PyBytes::new(py, id.as_bytes())))
 }

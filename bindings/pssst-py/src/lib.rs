@@ -20,7 +20,6 @@
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use pssst_core::{DH_PARAM_LEN, layout};
 use pyo3::prelude::*;
 
 mod buffers;
@@ -41,12 +40,6 @@ const DETACH_THRESHOLD: usize = 16 * 1024;
 /// flag): neither NONE (0) nor a suite pssst-core implements.
 fn is_unknown_suite(id: u16) -> bool {
     id != 0 && pssst_core::CipherSuite::from_id(id).is_err()
-}
-
-/// The request id a packet carries (its DH parameter), if it is long
-/// enough to carry one. A reply carries its request's.
-fn request_id_of(packet: &[u8]) -> Option<[u8; DH_PARAM_LEN]> {
-    layout::dh_param(packet).copied()
 }
 
 /// Locks a reply handler's state.

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pssst_core::{Error, PrivateKey, PublicKey};
-use pssst_udp::{Admission, Counter, HandlerFailure, Intake, ServerConfig, Tally, Ticket};
+use pssst_udp::{Counter, HandlerFailure, Intake, ServerConfig, Tally, Ticket};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
@@ -132,27 +132,15 @@ impl PyResponder {
         peer: Py<PyAny>,
         send: Py<PyAny>,
     ) -> PyResult<Option<PyRequest>> {
-        self.counts.add(Outcome::Udp(Counter::Received));
         // Decrypted in place, so a copy; wiped on the way out.
         let mut packet = Zeroizing::new(data_of(datagram)?.as_slice().to_vec());
-        let admission = py.detach(|| {
-            self.intake
-                .admit(&mut packet, &mut Vec::new(), &self.counts)
-        });
-        let (admitted, ticket) = match admission {
-            Admission::New { request, ticket } => (request, ticket),
-            Admission::Resend(packet) => {
-                let resent = send.call1(py, (PyBytes::new(py, &packet), peer));
-                self.counts.add(Outcome::Udp(match resent {
-                    Ok(_) => Counter::Answered,
-                    Err(_) => Counter::SendFailed,
-                }));
-                return resent.map(|_| None);
-            }
-            Admission::Dropped(counter) => {
-                self.counts.add(Outcome::Udp(counter));
-                return Ok(None);
-            }
+        // A copy of a known request is answered inside, through `send`.
+        let resend = |reply: &[u8]| {
+            Python::attach(|py| send.call1(py, (PyBytes::new(py, reply), &peer)).map(drop))
+        };
+        let received = py.detach(|| self.intake.receive(&mut packet, &self.counts, resend));
+        let Some((admitted, ticket)) = received? else {
+            return Ok(None);
         };
         let client_public_key = match admitted.client_public_key.as_ref() {
             None => None,

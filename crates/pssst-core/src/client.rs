@@ -8,6 +8,7 @@ use zeroize::Zeroizing;
 
 use crate::header::Header;
 use crate::keys::{KEY_LEN, PrivateKey, PublicKey, clamp};
+use crate::request_id::RequestId;
 use crate::session::{BODY_OFFSET, DH_PARAM_LEN, Direction, SessionKeys, dh_param_of, packet_len};
 use crate::suite::CipherSuite;
 use crate::{CLIENT_AUTH_OVERHEAD, Error, PACKET_OVERHEAD, Result, backend};
@@ -293,8 +294,8 @@ impl ClientReplyHandler {
     /// The request's identifier: its DH parameter, which its reply repeats
     /// (the same as [`ServerReplyHandler::request_id`](crate::ServerReplyHandler::request_id)
     /// on the server).
-    pub fn request_id(&self) -> [u8; DH_PARAM_LEN] {
-        self.dh_param
+    pub fn request_id(&self) -> RequestId {
+        RequestId::from_bytes(self.dh_param)
     }
 
     /// Checks everything about `packet` that needs no decryption; returns

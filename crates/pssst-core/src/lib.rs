@@ -87,6 +87,7 @@ mod keys;
 pub mod layout;
 #[cfg(feature = "server")]
 mod precheck;
+mod request_id;
 mod retry;
 #[cfg(feature = "server")]
 mod server;
@@ -101,7 +102,8 @@ pub use header::{FLAG_CLIENT_AUTH, FLAG_REPLY, HEADER_LEN, Header};
 pub use keys::generate_key_pair;
 pub use keys::{KEY_LEN, PrivateKey, PublicKey, generate_key_pair_with_rng};
 #[cfg(feature = "server")]
-pub use precheck::LOW_ORDER_POINTS;
+pub use precheck::{LOW_ORDER_POINTS, Prechecked};
+pub use request_id::RequestId;
 pub use retry::{
     MAX_WAIT_FACTOR, MIN_REPLY_MEMORY, RETRANSMISSION_WINDOW, RETRANSMISSION_WINDOW_MS,
     RetrySchedule,
@@ -109,7 +111,7 @@ pub use retry::{
 #[cfg(all(feature = "server", feature = "alloc"))]
 pub use server::Request;
 #[cfg(feature = "server")]
-pub use server::{RequestRef, Server, ServerReplyHandler};
+pub use server::{OpenedRequest, RequestRef, Server, ServerReplyHandler};
 pub use session::{DH_PARAM_LEN, TAG_LEN};
 pub use suite::{CipherSuite, CipherSuites, SUITE_X25519_AESGCM128, SUITE_X25519_AESGCMSIV128};
 

@@ -1,10 +1,15 @@
 //! The checks a server makes on a request before any cryptography:
 //! everything the length, the header and the DH parameter tell for free.
-//! Transports call [`Server::precheck`] to drop junk before it costs an
-//! X25519; [`Server::unpack_request_in_place`] and friends need no such call.
+//! [`Server::precheck`] is the first stage of the two-stage server API: it
+//! drops junk before it costs an X25519 and returns a [`Prechecked`]
+//! request, which [`Server::open_in_place`] decrypts (with each key in
+//! turn, if a server has several). [`Server::unpack_request_in_place`] and
+//! friends run both stages in one call.
 
 use crate::header::Header;
-use crate::session::{DH_PARAM_LEN, dh_param_of};
+use crate::request_id::RequestId;
+use crate::session::DH_PARAM_LEN;
+use crate::suite::CipherSuite;
 use crate::{CLIENT_AUTH_OVERHEAD, Error, PACKET_OVERHEAD, Result, Server};
 
 /// X25519 u-coordinates of small order (and their non-canonical encodings
@@ -61,33 +66,118 @@ fn is_low_order(dh_param: &[u8; DH_PARAM_LEN]) -> bool {
         .any(|point| point[..31] == dh_param[..31] && point[31] == dh_param[31] & 0x7f)
 }
 
+/// A request packet that passed every check needing no cryptography
+/// ([`Server::precheck`]): what its header, length and DH parameter say.
+/// Cheap to copy; it borrows nothing, so the packet can then be decrypted
+/// in place ([`Server::open_in_place`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Prechecked {
+    header: Header,
+    suite: CipherSuite,
+    request_id: RequestId,
+    len: usize,
+}
+
+impl Prechecked {
+    /// The request's header (its flags and suite; the AEAD's associated data).
+    pub fn header(&self) -> Header {
+        self.header
+    }
+
+    /// The request's cipher suite, one its server accepts.
+    pub fn suite(&self) -> CipherSuite {
+        self.suite
+    }
+
+    /// The request's id, its DH parameter: the cache key for its copies,
+    /// known before any X25519.
+    pub fn request_id(&self) -> RequestId {
+        self.request_id
+    }
+
+    /// True when the request claims client authentication (proven only by
+    /// opening it).
+    pub fn is_client_auth(&self) -> bool {
+        self.header.is_client_auth()
+    }
+
+    /// The length of the packet that was checked.
+    pub fn packet_len(&self) -> usize {
+        self.len
+    }
+
+    /// True when `packet` is the one checked: same length, header and DH
+    /// parameter (36 bytes compared, no cryptography).
+    pub(crate) fn describes(&self, packet: &[u8]) -> bool {
+        packet.len() == self.len
+            && Header::parse(packet).ok() == Some(self.header)
+            && RequestId::of(packet) == Some(self.request_id)
+    }
+}
+
 impl Server {
     /// Every check on a request packet that needs no cryptography, cheapest
     /// first: [`Error::Truncated`] (shorter than the smallest request of its
     /// kind, client-auth proof included), [`Error::NotRequest`] (REPLY flag),
     /// [`Error::UnsupportedCipherSuite`] (a suite this server does not
     /// accept), [`Error::LowOrderPoint`] (a DH parameter of small order,
-    /// which could never decrypt). Returns the header. Costs a few
-    /// comparisons: call it first on untrusted input.
-    pub fn precheck(&self, packet: &[u8]) -> Result<Header> {
+    /// which could never decrypt). Costs a few comparisons: call it first on
+    /// untrusted input, then [`open_in_place`](Self::open_in_place).
+    ///
+    /// ```
+    /// use pssst_core::{Client, Error, RequestId, Server, generate_key_pair};
+    ///
+    /// let (server_private, server_public) = generate_key_pair()?;
+    /// let server = Server::new(server_private);
+    /// let (mut packet, _) = Client::new(server_public)?.pack_request(b"hi")?;
+    /// let request = server.precheck(&packet)?;
+    /// assert_eq!(Some(request.request_id()), RequestId::of(&packet));
+    /// let opened = server.open_in_place(&request, &mut packet)?;
+    /// assert_eq!(&packet[opened.message], b"hi");
+    /// assert_eq!(server.precheck(&packet[..10]).err(), Some(Error::Truncated));
+    /// # Ok::<(), pssst_core::Error>(())
+    /// ```
+    pub fn precheck(&self, packet: &[u8]) -> Result<Prechecked> {
+        self.check(packet, ProofLength::Checked)
+    }
+
+    /// [`precheck`](Self::precheck), with the client-auth proof's length
+    /// checked or left to decryption.
+    pub(crate) fn check(&self, packet: &[u8], proof: ProofLength) -> Result<Prechecked> {
         let header = Header::parse(packet)?;
         if header.is_reply() {
             return Err(Error::NotRequest);
         }
-        self.accepted_suite(header)?;
-        let proof = if header.is_client_auth() {
-            CLIENT_AUTH_OVERHEAD
-        } else {
-            0
+        let suite = self.accepted_suite(header)?;
+        let proof_len = match proof {
+            ProofLength::Checked if header.is_client_auth() => CLIENT_AUTH_OVERHEAD,
+            _ => 0,
         };
-        if packet.len() < PACKET_OVERHEAD + proof {
+        if packet.len() < PACKET_OVERHEAD + proof_len {
             return Err(Error::Truncated);
         }
-        if is_low_order(&dh_param_of(packet)?) {
+        let request_id = RequestId::of(packet).ok_or(Error::Truncated)?;
+        if is_low_order(request_id.as_bytes()) {
             return Err(Error::LowOrderPoint);
         }
-        Ok(header)
+        Ok(Prechecked {
+            header,
+            suite,
+            request_id,
+            len: packet.len(),
+        })
     }
+}
+
+/// Whether a client-auth request too short to carry its proof fails the
+/// precheck ([`Error::Truncated`], a server's cheap drop) or decryption, as
+/// in the Go and Python references: their tag check comes first, and the
+/// must-reject vectors (a flag flipped on an anonymous request) expect
+/// [`Error::DecryptionFailed`]. The one-call `unpack_request*` keep theirs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ProofLength {
+    Checked,
+    LeftToDecryption,
 }
 
 #[cfg(test)]

@@ -2,13 +2,16 @@
 
 #[cfg(feature = "alloc")]
 use alloc::vec::Vec;
+use core::ops::Range;
 
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::header::Header;
 use crate::keys::{KEY_LEN, PrivateKey, PublicKey};
-use crate::session::{BODY_OFFSET, DH_PARAM_LEN, Direction, SessionKeys, dh_param_of, packet_len};
+use crate::precheck::{Prechecked, ProofLength};
+use crate::request_id::RequestId;
+use crate::session::{BODY_OFFSET, Direction, SessionKeys, packet_len};
 use crate::suite::{CipherSuite, CipherSuites};
 use crate::{CLIENT_AUTH_OVERHEAD, Error, PACKET_OVERHEAD, Result, backend};
 
@@ -48,11 +51,22 @@ pub struct RequestRef<'a> {
     pub reply_handler: ServerReplyHandler,
 }
 
-/// What a request header and DH parameter yield before decryption.
-struct Opened {
-    header: Header,
-    suite: CipherSuite,
-    dh_param: [u8; DH_PARAM_LEN],
+/// A request decrypted in place by [`Server::open_in_place`]: where its
+/// message lies in the packet, and what answers it.
+#[derive(Debug)]
+pub struct OpenedRequest {
+    /// Where the application message lies in the packet (the client-auth
+    /// proof before it is wiped).
+    pub message: Range<usize>,
+    /// The client's authenticated public key; `None` for anonymous requests.
+    pub client_public_key: Option<PublicKey>,
+    /// Packs the one reply to this request.
+    pub reply_handler: ServerReplyHandler,
+}
+
+/// A prechecked request and the session keys this server's X25519 gave it.
+struct Keyed {
+    request: Prechecked,
     keys: SessionKeys,
 }
 
@@ -105,45 +119,81 @@ impl Server {
         self.public
     }
 
-    /// Every check that needs no decryption, cheapest first, then the one
-    /// X25519 operation and the KDF.
-    fn open(&self, packet: &[u8]) -> Result<Opened> {
-        let header = Header::parse(packet)?;
-        if header.is_reply() {
-            return Err(Error::NotRequest);
+    /// The one X25519 operation and the KDF, for a request of an accepted
+    /// suite (a [`Prechecked`] may come from a server accepting others).
+    fn key(&self, request: &Prechecked) -> Result<Keyed> {
+        if !self.suites.contains(request.suite()) {
+            return Err(Error::UnsupportedCipherSuite);
         }
-        let suite = self.accepted_suite(header)?;
-        if packet.len() < PACKET_OVERHEAD {
-            return Err(Error::Truncated);
-        }
-        let dh_param = dh_param_of(packet)?;
-        let shared = backend::x25519(self.private.as_bytes(), &dh_param)?;
-        let keys = SessionKeys::derive(suite, &dh_param, &shared);
-        Ok(Opened {
-            header,
-            suite,
-            dh_param,
+        let dh_param = request.request_id();
+        let shared = backend::x25519(self.private.as_bytes(), dh_param.as_bytes())?;
+        let keys = SessionKeys::derive(request.suite(), dh_param.as_bytes(), &shared);
+        Ok(Keyed {
+            request: *request,
             keys,
         })
     }
 
-    /// Unpacks the request in `packet`, decrypting in place: the message is
-    /// a slice of `packet`. Allocates nothing. On error the buffer may have
-    /// been overwritten.
-    pub fn unpack_request_in_place<'p>(&self, packet: &'p mut [u8]) -> Result<RequestRef<'p>> {
-        let opened = self.open(packet)?;
+    /// The second stage: decrypts the request [`precheck`](Self::precheck)
+    /// passed, in place, and says where its message lies. Allocates nothing.
+    ///
+    /// When the packet is not for this key (or forged), it fails with
+    /// [`Error::DecryptionFailed`] and leaves `packet` **untouched**, byte
+    /// for byte: a server with several keys tries each in turn on the same
+    /// buffer, with no copy. So does a `packet` other than the one
+    /// prechecked (its length, header or DH parameter differ). After a
+    /// successful decryption, a bad client-auth proof
+    /// ([`Error::ClientAuthFailed`]) wipes the plaintext instead.
+    ///
+    /// ```
+    /// use pssst_core::{Client, Error, Server, generate_key_pair};
+    ///
+    /// let (first_private, _) = generate_key_pair()?;
+    /// let (second_private, second_public) = generate_key_pair()?;
+    /// let keys = [Server::new(first_private), Server::new(second_private)];
+    /// let (mut packet, _) = Client::new(second_public)?.pack_request(b"hi")?;
+    /// let sent = packet.clone();
+    ///
+    /// let request = keys[0].precheck(&packet)?;
+    /// assert_eq!(keys[0].open_in_place(&request, &mut packet).err(), Some(Error::DecryptionFailed));
+    /// assert_eq!(packet, sent); // untouched: try the next key
+    /// let opened = keys[1].open_in_place(&request, &mut packet)?;
+    /// assert_eq!(&packet[opened.message], b"hi");
+    /// # Ok::<(), pssst_core::Error>(())
+    /// ```
+    pub fn open_in_place(&self, request: &Prechecked, packet: &mut [u8]) -> Result<OpenedRequest> {
+        if !request.describes(packet) {
+            return Err(Error::DecryptionFailed);
+        }
+        let keyed = self.key(request)?;
         let body = &mut packet[BODY_OFFSET..];
-        let plaintext_len = opened
+        // Verified before anything is decrypted: a wrong tag leaves `body` as it was.
+        let plaintext_len = keyed
             .keys
-            .open_in_place(Direction::Request, opened.header, body)?;
+            .open_in_place(Direction::Request, request.header(), body)?;
         let plaintext = &mut body[..plaintext_len];
-        let (offset, client_public_key) = wipe_on_error(plaintext, |p| verify_proof(&opened, p))?;
+        let (offset, client_public_key) = wipe_on_error(plaintext, |p| verify_proof(&keyed, p))?;
         // The proof C || e has done its job: e is a secret, wipe it.
         plaintext[..offset].zeroize();
-        Ok(RequestRef {
-            message: &mut plaintext[offset..],
+        Ok(OpenedRequest {
+            message: BODY_OFFSET + offset..BODY_OFFSET + plaintext_len,
             client_public_key,
-            reply_handler: ServerReplyHandler::new(opened),
+            reply_handler: ServerReplyHandler::new(keyed),
+        })
+    }
+
+    /// Unpacks the request in `packet`, decrypting in place: both stages
+    /// ([`precheck`](Self::precheck), [`open_in_place`](Self::open_in_place))
+    /// in one call; the message is a slice of `packet`. Allocates nothing.
+    /// A client-auth request too short for its proof fails as the
+    /// references fail it, with [`Error::DecryptionFailed`].
+    pub fn unpack_request_in_place<'p>(&self, packet: &'p mut [u8]) -> Result<RequestRef<'p>> {
+        let request = self.check(packet, ProofLength::LeftToDecryption)?;
+        let opened = self.open_in_place(&request, packet)?;
+        Ok(RequestRef {
+            message: &mut packet[opened.message],
+            client_public_key: opened.client_public_key,
+            reply_handler: opened.reply_handler,
         })
     }
 
@@ -156,18 +206,18 @@ impl Server {
         packet: &[u8],
         out: &'o mut [u8],
     ) -> Result<RequestRef<'o>> {
-        let opened = self.open(packet)?;
+        let keyed = self.key(&self.check(packet, ProofLength::LeftToDecryption)?)?;
         let plaintext_len = packet.len() - PACKET_OVERHEAD;
         let plaintext = out.get_mut(..plaintext_len).ok_or(Error::BufferTooSmall {
             needed: plaintext_len,
         })?;
-        opened.keys.open_into(
+        keyed.keys.open_into(
             Direction::Request,
-            opened.header,
+            keyed.request.header(),
             &packet[BODY_OFFSET..],
             plaintext,
         )?;
-        let (offset, client_public_key) = wipe_on_error(plaintext, |p| verify_proof(&opened, p))?;
+        let (offset, client_public_key) = wipe_on_error(plaintext, |p| verify_proof(&keyed, p))?;
         if offset > 0 {
             plaintext.copy_within(offset.., 0);
             plaintext[plaintext_len - offset..].zeroize();
@@ -175,7 +225,7 @@ impl Server {
         Ok(RequestRef {
             message: &mut plaintext[..plaintext_len - offset],
             client_public_key,
-            reply_handler: ServerReplyHandler::new(opened),
+            reply_handler: ServerReplyHandler::new(keyed),
         })
     }
 
@@ -211,8 +261,8 @@ fn wipe_on_error<T>(plaintext: &mut [u8], check: impl FnOnce(&[u8]) -> Result<T>
 /// For a client-auth request, checks the proof C || e at the start of the
 /// plaintext (e·C must be the DH parameter) and returns (64, Some(C));
 /// for an anonymous request returns (0, None).
-fn verify_proof(opened: &Opened, plaintext: &[u8]) -> Result<(usize, Option<PublicKey>)> {
-    if !opened.header.is_client_auth() {
+fn verify_proof(keyed: &Keyed, plaintext: &[u8]) -> Result<(usize, Option<PublicKey>)> {
+    if !keyed.request.is_client_auth() {
         return Ok((0, None));
     }
     let proof = plaintext
@@ -229,7 +279,7 @@ fn verify_proof(opened: &Opened, plaintext: &[u8]) -> Result<(usize, Option<Publ
     // Only e·C is needed: the proof holds iff it reproduces the DH parameter.
     let expected = backend::x25519(&ephemeral, client_public.as_bytes())
         .map_err(|_| Error::ClientAuthFailed)?;
-    if bool::from(expected.ct_eq(&opened.dh_param)) {
+    if bool::from(expected.ct_eq(keyed.request.request_id().as_bytes())) {
         Ok((CLIENT_AUTH_OVERHEAD, Some(client_public)))
     } else {
         Err(Error::ClientAuthFailed)
@@ -241,7 +291,7 @@ fn verify_proof(opened: &Opened, plaintext: &[u8]) -> Result<(usize, Option<Publ
 ///
 /// It packs exactly one reply: packing consumes it, because under suite 1 a
 /// second, different reply would reuse the AES-GCM nonce. Size the buffer with
-/// [`Client::reply_len`](crate::Client::reply_len) first: a failed pack
+/// [`reply_len`](Self::reply_len) first: a failed pack
 /// ([`Error::BufferTooSmall`] too) uses it up all the same.
 ///
 /// ```compile_fail
@@ -264,25 +314,31 @@ fn verify_proof(opened: &Opened, plaintext: &[u8]) -> Result<(usize, Option<Publ
 pub struct ServerReplyHandler {
     suite: CipherSuite,
     keys: SessionKeys,
-    dh_param: [u8; DH_PARAM_LEN],
+    request_id: RequestId,
     client_auth: bool,
 }
 
 impl ServerReplyHandler {
-    fn new(opened: Opened) -> ServerReplyHandler {
+    fn new(keyed: Keyed) -> ServerReplyHandler {
         ServerReplyHandler {
-            suite: opened.suite,
-            client_auth: opened.header.is_client_auth(),
-            keys: opened.keys,
-            dh_param: opened.dh_param,
+            suite: keyed.request.suite(),
+            client_auth: keyed.request.is_client_auth(),
+            keys: keyed.keys,
+            request_id: keyed.request.request_id(),
         }
     }
 
     /// The request's identifier: its DH parameter, the same in every copy
     /// of one request and different for every new one (key a reply cache
     /// with it).
-    pub fn request_id(&self) -> [u8; DH_PARAM_LEN] {
-        self.dh_param
+    pub fn request_id(&self) -> RequestId {
+        self.request_id
+    }
+
+    /// The length of the reply packet that carries a `message_len`-byte
+    /// message, or [`Error::MessageTooLarge`] past AES-GCM's limit.
+    pub fn reply_len(&self, message_len: usize) -> Result<usize> {
+        packet_len(message_len)
     }
 
     /// The request's cipher suite, which the reply uses too.
@@ -297,7 +353,7 @@ impl ServerReplyHandler {
     }
 
     /// Packs `message` into `packet` (at least
-    /// [`Client::reply_len`](crate::Client::reply_len) bytes); returns the
+    /// [`reply_len`](Self::reply_len) bytes); returns the
     /// packet length. Allocates nothing.
     pub fn pack_reply_into(self, message: &[u8], packet: &mut [u8]) -> Result<usize> {
         let len = packet_len(message.len())?;
@@ -308,7 +364,7 @@ impl ServerReplyHandler {
         let header = Header::new(self.suite, true, self.client_auth);
         let (head, body) = packet.split_at_mut(BODY_OFFSET);
         head[..4].copy_from_slice(&header.to_bytes());
-        head[4..].copy_from_slice(&self.dh_param);
+        head[4..].copy_from_slice(self.request_id.as_bytes());
         body[..message.len()].copy_from_slice(message);
         self.keys.seal(Direction::Reply, header, body)?;
         Ok(len)

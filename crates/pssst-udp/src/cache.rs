@@ -24,7 +24,7 @@
 //!
 //! While a request's handler runs, its id is held apart (never evicted;
 //! there are at most as many as requests in flight), so a copy is not run
-//! again ([`Lookup::InProgress`]). A request whose handler could not even
+//! again ([`Known::InProgress`]). A request whose handler could not even
 //! start is forgotten, so a retry gets a second chance. The TTL must outlast
 //! every client's retransmissions: at least [`pssst_core::MIN_REPLY_MEMORY`].
 
@@ -32,15 +32,15 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use pssst_core::{DH_PARAM_LEN, MIN_REPLY_MEMORY};
+use pssst_core::{MIN_REPLY_MEMORY, RequestId};
 
-use crate::stats::Counter;
+use crate::stats::{Counter, ReplyCount};
 
 mod answered;
 
 use answered::AnsweredIds;
 
-type Key = [u8; DH_PARAM_LEN];
+type Key = RequestId;
 
 /// Requests per second per TTL second the default id capacity is sized for:
 /// above what this server does on two cores with the fastest handler.
@@ -53,7 +53,13 @@ const MAX_DEFAULT_IDS: usize = 16_000_000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     /// This sealed reply packet was sent.
-    Reply(Box<[u8]>),
+    Reply {
+        /// The reply, sealed (never its plaintext).
+        packet: Box<[u8]>,
+        /// The replies sent under the key that sealed it (a copy that gets
+        /// it again counts there too).
+        key_replies: ReplyCount,
+    },
     /// Nothing was sent, for this reason.
     Dropped(Counter),
 }
@@ -67,16 +73,20 @@ pub const ENTRY_OVERHEAD: usize = 160;
 ///
 /// ```
 /// use std::time::Duration;
-/// use pssst_udp::{Lookup, ReplyCache, Verdict};
+/// use pssst_core::RequestId;
+/// use pssst_udp::{Known, Lookup, ReplyCache, ReplyCount, Verdict};
 ///
 /// let cache = ReplyCache::new(1 << 20, Duration::from_secs(30))?;
-/// let request_id = [7u8; 32];
+/// let request_id = RequestId::from_bytes([7u8; 32]);
 /// let Lookup::New(reservation) = cache.lookup(&request_id) else { unreachable!() };
 /// // ... run the handler, seal its reply ...
 /// let sealed: Box<[u8]> = vec![1, 2, 3].into();
-/// reservation.settle(Verdict::Reply(sealed.clone()));
+/// reservation.settle(Verdict::Reply { packet: sealed.clone(), key_replies: ReplyCount::default() });
 /// // A copy of the request gets the same bytes.
-/// assert!(matches!(cache.lookup(&request_id), Lookup::Known(Verdict::Reply(p)) if p == sealed));
+/// assert!(matches!(
+///     cache.peek(&request_id),
+///     Some(Known::Answered(Verdict::Reply { packet, .. })) if packet == sealed
+/// ));
 /// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -114,17 +124,24 @@ struct Remembered {
     verdict: Verdict,
 }
 
-/// What [`ReplyCache::lookup`] found.
+/// What the cache knows of a request id it has seen.
 #[derive(Debug)]
-pub enum Lookup {
+pub enum Known {
     /// A copy of a request already handled: send (or not) what it got.
-    Known(Verdict),
+    Answered(Verdict),
     /// A copy of a request already handled whose reply was evicted to make
     /// room: drop it (never run a request twice).
     Forgotten,
     /// A copy of a request whose handler has not finished: drop it (its
     /// reply goes to the first copy's source; a later retry gets it too).
     InProgress,
+}
+
+/// What [`ReplyCache::lookup`] found.
+#[derive(Debug)]
+pub enum Lookup {
+    /// A request seen before: see [`Known`].
+    Known(Known),
     /// A new request: handle it, then [`Reservation::settle`].
     New(Reservation),
     /// As many new requests in one TTL as the ids can hold: drop it (the
@@ -213,7 +230,7 @@ impl ReplyCache {
         let mut table = self.lock();
         table.expire(now, self.inner.ttl);
         if let Some(known) = table.known(request_id) {
-            return known;
+            return Lookup::Known(known);
         }
         let reserved = table.in_progress.len();
         if !table.answered.has_room(now, reserved) {
@@ -230,11 +247,10 @@ impl ReplyCache {
         })
     }
 
-    /// What a copy of `request_id` gets, if the request is known
-    /// ([`Lookup::Known`], [`Lookup::Forgotten`] or [`Lookup::InProgress`]).
-    /// Reserves nothing, so a server can look before it takes an in-flight
-    /// slot for a new request.
-    pub fn peek(&self, request_id: &Key) -> Option<Lookup> {
+    /// What a copy of `request_id` gets, if the request is known. Reserves
+    /// nothing, so a server can look before it spends an X25519 on a
+    /// request, and reserve only once the request has proven itself.
+    pub fn peek(&self, request_id: &Key) -> Option<Known> {
         self.lock().known(request_id)
     }
 
@@ -308,14 +324,14 @@ impl Drop for Reservation {
 
 impl Table {
     /// What a copy of `key` gets, if the request is known at all.
-    fn known(&self, key: &Key) -> Option<Lookup> {
+    fn known(&self, key: &Key) -> Option<Known> {
         if self.in_progress.contains_key(key) {
-            return Some(Lookup::InProgress);
+            return Some(Known::InProgress);
         }
         if let Some(remembered) = self.verdicts.get(key) {
-            return Some(Lookup::Known(remembered.verdict.clone()));
+            return Some(Known::Answered(remembered.verdict.clone()));
         }
-        self.answered.contains(key).then_some(Lookup::Forgotten)
+        self.answered.contains(key).then_some(Known::Forgotten)
     }
 
     /// Keeps `verdict` for `key`, evicting the oldest verdicts to stay
@@ -376,7 +392,7 @@ impl Table {
 impl Verdict {
     fn reply_len(&self) -> usize {
         match self {
-            Verdict::Reply(packet) => packet.len(),
+            Verdict::Reply { packet, .. } => packet.len(),
             Verdict::Dropped(_) => 0,
         }
     }

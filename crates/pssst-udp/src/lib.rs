@@ -70,7 +70,9 @@ mod stats;
 
 #[cfg(feature = "tokio")]
 pub use async_client::AsyncUdpClient;
-pub use cache::{DEFAULT_IDS_PER_SECOND, ENTRY_OVERHEAD, Lookup, ReplyCache, Reservation, Verdict};
+pub use cache::{
+    DEFAULT_IDS_PER_SECOND, ENTRY_OVERHEAD, Known, Lookup, ReplyCache, Reservation, Verdict,
+};
 pub use client::{ClientError, Transaction, UdpClient};
 // The retry schedule is the protocol's (its window is a server's guarantee).
 pub use pssst_core::RetrySchedule;
@@ -78,7 +80,7 @@ pub use server::{
     Admission, Admitted, DeferredHandler, Echo, Handler, HandlerFailure, Intake, Request,
     Responder, ServerConfig, ServerKeys, ServerMonitor, Tally, Ticket, UdpServer,
 };
-pub use stats::{Counter, HANDLER_DURATION_BOUNDS, HandlerDurations, Stats};
+pub use stats::{Counter, HANDLER_DURATION_BOUNDS, HandlerDurations, ReplyCount, Stats};
 
 /// Largest UDP payload over IPv4 (65,535 - 8 - 20): the largest request or
 /// reply either side sends.

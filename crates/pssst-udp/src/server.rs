@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use pssst_core::{DH_PARAM_LEN, PublicKey};
+use pssst_core::{PublicKey, RequestId};
 
 use crate::stats::{HandlerDurations, HandlerTimer, Stats, WorkerStats};
 
@@ -37,14 +37,28 @@ pub struct Request<'a> {
     pub client_public_key: Option<PublicKey>,
     /// Where the datagram came from (not authenticated: it can be spoofed).
     pub peer: SocketAddr,
-    /// The request's DH parameter: the same for every retransmission of one
-    /// request, different for every new request.
-    pub request_id: [u8; DH_PARAM_LEN],
+    /// The request's id (its DH parameter): the same for every
+    /// retransmission of one request, different for every new request.
+    pub request_id: RequestId,
     /// The longest reply message the server will send to this request
     /// (longer ones are dropped): without [`ServerConfig::allow_amplification`]
     /// the reply packet may not be larger than the request. A handler can
     /// stop producing output once past it.
     pub max_reply_len: usize,
+}
+
+impl<'a> Request<'a> {
+    /// What a handler sees of an admitted request: the intake's view, and
+    /// where the datagram came from (which only the transport knows).
+    fn new(admitted: Admitted<'a>, peer: SocketAddr) -> Request<'a> {
+        Request {
+            message: admitted.message,
+            client_public_key: admitted.client_public_key,
+            peer,
+            request_id: admitted.request_id,
+            max_reply_len: admitted.max_reply_len,
+        }
+    }
 }
 
 /// The application: turns a request into a reply, on the worker thread

@@ -2,6 +2,7 @@
 //! the hot path), summed when read.
 
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Every counter a server keeps. Each received datagram ends in exactly one
@@ -134,6 +135,33 @@ impl Counter {
         }
     }
 }
+
+/// The replies sent under one server key, shared by the key (kept across
+/// reloads that keep it), its requests' tickets and the replies the cache
+/// remembers, so a copy answered again counts under the key that sealed it.
+/// Equal when they are the same count.
+#[derive(Debug, Clone, Default)]
+pub struct ReplyCount(Arc<AtomicU64>);
+
+impl ReplyCount {
+    /// One more reply sent.
+    pub fn bump(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Replies sent so far.
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl PartialEq for ReplyCount {
+    fn eq(&self, other: &ReplyCount) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for ReplyCount {}
 
 /// One worker's counters, padded to their own cache lines.
 #[derive(Debug, Default)]

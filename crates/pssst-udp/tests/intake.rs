@@ -39,9 +39,9 @@ fn request(server: PublicKey, message: &[u8]) -> (Vec<u8>, ClientReplyHandler) {
 /// Admits a copy of `packet`: the ticket of a new request, or why not.
 fn admit(intake: &Intake, packet: &[u8], tally: &Record) -> Result<Ticket<Record>, Admitted> {
     let mut packet = packet.to_vec();
-    match intake.admit(&mut packet, &mut Vec::new(), tally) {
+    match intake.admit(&mut packet, tally) {
         Admission::New { ticket, .. } => Ok(ticket),
-        Admission::Resend(bytes) => Err(Admitted::Resend(bytes)),
+        Admission::Resend { packet, .. } => Err(Admitted::Resend(packet)),
         Admission::Dropped(counter) => Err(Admitted::Dropped(counter)),
     }
 }
@@ -111,8 +111,7 @@ fn a_reply_is_sealed_counted_and_resent_to_copies_byte_for_byte() {
     let tally = Record::default();
     let (packet, mut handler) = request(public, b"hello there");
     let mut plain = packet.clone();
-    let Admission::New { request, ticket } = intake.admit(&mut plain, &mut Vec::new(), &tally)
-    else {
+    let Admission::New { request, ticket } = intake.admit(&mut plain, &tally) else {
         panic!("a new request is admitted");
     };
     assert_eq!(request.message, b"hello there");
@@ -127,12 +126,100 @@ fn a_reply_is_sealed_counted_and_resent_to_copies_byte_for_byte() {
     assert_eq!(handler.unpack_reply(&sent).unwrap(), b"hi");
     assert_eq!(
         admit(&intake, &packet, &tally).unwrap_err(),
-        Admitted::Resend(sent.into()),
+        Admitted::Resend(sent.clone().into()),
         "a copy gets the very bytes"
     );
+    // `admit` leaves counting and sending a copy's reply to its caller.
     assert_eq!(tally.counts(), [Counter::Answered]);
+    assert_eq!(intake.replies_by_key(), [(public, 1)]);
+    // `receive` does both, counting it under the key that sealed it.
+    let mut resent = Vec::new();
+    let mut copy = packet.clone();
+    assert!(matches!(
+        intake.receive(&mut copy, &tally, keep(&mut resent)),
+        Ok(None)
+    ));
+    assert_eq!(resent, sent);
+    assert_eq!(
+        tally.counts(),
+        [Counter::Answered, Counter::Received, Counter::Answered]
+    );
     assert_eq!(intake.replies_by_key(), [(public, 2)]);
     assert_eq!(intake.in_flight(), 0);
+}
+
+#[test]
+fn receive_counts_every_ending_once() {
+    let (intake, public) = server(&cached());
+    let tally = Record::default();
+    let refused_resend = |_: &[u8]| Err::<(), _>("unreachable socket");
+    // Junk: received, then dropped.
+    assert!(matches!(
+        intake.receive(&mut [0u8; 3], &tally, |_| Ok::<(), ()>(())),
+        Ok(None)
+    ));
+    // A new request: received; its ticket counts the ending.
+    let (packet, _) = request(public, b"new");
+    let mut first = packet.clone();
+    let (admitted, ticket) = intake
+        .receive(&mut first, &tally, refused_resend)
+        .unwrap()
+        .expect("a new request");
+    assert_eq!(admitted.message, b"new");
+    assert_eq!(
+        ticket.reply(b"ok", |_| Ok::<(), ()>(())),
+        Ok(Counter::Answered)
+    );
+    // A copy whose resend fails: counted as such, the error handed back.
+    assert!(matches!(
+        intake.receive(&mut packet.clone(), &tally, refused_resend),
+        Err("unreachable socket")
+    ));
+    assert_eq!(
+        tally.counts(),
+        [
+            Counter::Received,
+            Counter::DroppedShort,
+            Counter::Received,
+            Counter::Answered,
+            Counter::Received,
+            Counter::SendFailed
+        ]
+    );
+    assert_eq!(
+        intake.replies_by_key(),
+        [(public, 1)],
+        "a failed resend is no reply"
+    );
+}
+
+#[test]
+fn a_copy_is_answered_from_the_cache_before_any_x25519() {
+    // A forged copy (its body garbage) of a known id gets the remembered
+    // reply without being decrypted: it could not be, and a decryption
+    // would have dropped it. Bounded by its own length all the same.
+    let (intake, public) = server(&cached());
+    let tally = Record::default();
+    let (packet, _) = request(public, b"a request of some length");
+    let ticket = admit(&intake, &packet, &tally).unwrap();
+    let mut sent = Vec::new();
+    assert_eq!(
+        ticket.reply(b"short", keep(&mut sent)),
+        Ok(Counter::Answered)
+    );
+    let mut forged = packet.clone();
+    let body = pssst_core::layout::body_mut(&mut forged).unwrap();
+    body.fill(0x5a);
+    assert_eq!(
+        admit(&intake, &forged, &tally).unwrap_err(),
+        Admitted::Resend(sent.clone().into())
+    );
+    // Shorter than the remembered reply: nothing (no amplification).
+    let short = &forged[..sent.len() - 1];
+    assert_eq!(
+        admit(&intake, short, &tally).unwrap_err(),
+        Admitted::Dropped(Counter::DroppedAmplification)
+    );
 }
 
 #[test]

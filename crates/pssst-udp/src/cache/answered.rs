@@ -19,7 +19,7 @@
 use std::hash::{BuildHasher, RandomState};
 use std::time::{Duration, Instant};
 
-use super::Key as RequestIdBytes;
+use pssst_core::RequestId;
 
 /// Bits of filter per id of capacity: with [`HASHES`] probes, a full
 /// generation answers a fresh id "seen" with probability about 0.8 %.
@@ -73,7 +73,7 @@ impl AnsweredIds {
 
     /// True when `id` was added (within the last window, or up to two), or,
     /// rarely, when it was not (a false positive).
-    pub(crate) fn contains(&self, id: &RequestIdBytes) -> bool {
+    pub(crate) fn contains(&self, id: &RequestId) -> bool {
         let probes = self.probes(id);
         self.current.has_all(probes.clone()) || self.previous.has_all(probes)
     }
@@ -87,7 +87,7 @@ impl AnsweredIds {
 
     /// Adds `id` (room was checked by [`has_room`](Self::has_room) when its
     /// request was admitted).
-    pub(crate) fn insert(&mut self, id: &RequestIdBytes, now: Instant) {
+    pub(crate) fn insert(&mut self, id: &RequestId, now: Instant) {
         self.rotate_if_due(now, 0);
         let probes = self.probes(id);
         self.current.set_all(probes);
@@ -115,7 +115,7 @@ impl AnsweredIds {
     }
 
     /// The bit indices of `id` (double hashing over two keyed hashes).
-    fn probes(&self, id: &RequestIdBytes) -> Probes {
+    fn probes(&self, id: &RequestId) -> Probes {
         Probes {
             first: self.hashers[0].hash_one(id),
             step: self.hashers[1].hash_one(id) | 1,
@@ -196,10 +196,10 @@ impl Generation {
 mod tests {
     use super::*;
 
-    fn id(i: u64) -> RequestIdBytes {
+    fn id(i: u64) -> RequestId {
         let mut id = [0u8; 32];
         id[..8].copy_from_slice(&i.to_le_bytes());
-        id
+        RequestId::from_bytes(id)
     }
 
     #[test]

@@ -1,18 +1,18 @@
 use super::*;
 
-fn id(i: u32) -> Key {
+fn id(i: u32) -> RequestId {
     let mut id = [0u8; 32];
     id[..4].copy_from_slice(&i.to_le_bytes());
-    id
+    RequestId::from_bytes(id)
 }
 
 /// Handles request `i` with `reply` if it is new; what a copy gets if not.
 fn answer(cache: &ReplyCache, i: u32, reply: &[u8]) -> Lookup {
     match cache.lookup(&id(i)) {
         Lookup::New(reservation) => {
-            let verdict = Verdict::Reply(reply.into());
+            let verdict = verdict_of(reply);
             reservation.settle(verdict.clone());
-            Lookup::Known(verdict)
+            Lookup::Known(Known::Answered(verdict))
         }
         other => other,
     }
@@ -20,7 +20,7 @@ fn answer(cache: &ReplyCache, i: u32, reply: &[u8]) -> Lookup {
 
 fn reply_of(lookup: Lookup) -> Option<Box<[u8]>> {
     match lookup {
-        Lookup::Known(Verdict::Reply(packet)) => Some(packet),
+        Lookup::Known(Known::Answered(Verdict::Reply { packet, .. })) => Some(packet),
         _ => None,
     }
 }
@@ -40,7 +40,7 @@ fn a_copy_gets_the_first_verdict() {
         reply_of(answer(&cache, 1, b"two")).as_deref(),
         Some(&b"one"[..])
     );
-    assert!(matches!(cache.peek(&id(1)), Some(Lookup::Known(_))));
+    assert!(matches!(cache.peek(&id(1)), Some(Known::Answered(_))));
     assert_eq!(cache.len(), 1);
 }
 
@@ -50,12 +50,15 @@ fn a_copy_of_a_request_in_progress_is_not_run_again() {
     let Lookup::New(reservation) = cache.lookup(&id(1)) else {
         panic!("new")
     };
-    assert!(matches!(cache.lookup(&id(1)), Lookup::InProgress));
-    assert!(matches!(cache.peek(&id(1)), Some(Lookup::InProgress)));
+    assert!(matches!(
+        cache.lookup(&id(1)),
+        Lookup::Known(Known::InProgress)
+    ));
+    assert!(matches!(cache.peek(&id(1)), Some(Known::InProgress)));
     reservation.settle(Verdict::Dropped(Counter::NoReply));
     assert!(matches!(
         cache.lookup(&id(1)),
-        Lookup::Known(Verdict::Dropped(Counter::NoReply))
+        Lookup::Known(Known::Answered(Verdict::Dropped(Counter::NoReply)))
     ));
 }
 
@@ -83,7 +86,7 @@ fn replies_past_the_byte_budget_evict_the_oldest_and_their_copies_are_never_run_
     // ...and a copy of an evicted one gets nothing: never a second run.
     for i in 0..990 {
         assert!(
-            matches!(answer(&cache, i, b"other"), Lookup::Forgotten),
+            matches!(answer(&cache, i, b"other"), Lookup::Known(Known::Forgotten)),
             "{i}"
         );
     }
@@ -94,7 +97,10 @@ fn a_reply_larger_than_the_budget_is_sent_once_and_not_kept() {
     let cache = long_lived(ENTRY_OVERHEAD + 10);
     assert!(reply_of(answer(&cache, 1, &[0; 11])).is_some());
     assert_eq!((cache.len(), cache.used_bytes()), (0, 0));
-    assert!(matches!(answer(&cache, 1, b"x"), Lookup::Forgotten));
+    assert!(matches!(
+        answer(&cache, 1, b"x"),
+        Lookup::Known(Known::Forgotten)
+    ));
 }
 
 #[test]
@@ -145,8 +151,11 @@ fn a_verdict_settled_late_is_still_the_only_one() {
         panic!("new")
     };
     std::thread::sleep(Duration::from_millis(40));
-    assert!(matches!(cache.lookup(&id(1)), Lookup::InProgress));
-    slow.settle(Verdict::Reply((*b"late").into()));
+    assert!(matches!(
+        cache.lookup(&id(1)),
+        Lookup::Known(Known::InProgress)
+    ));
+    slow.settle(verdict_of(b"late"));
     assert_eq!(
         reply_of(answer(&cache, 1, b"again")).as_deref(),
         Some(&b"late"[..])
@@ -168,4 +177,11 @@ fn the_default_ids_fit_in_a_few_mebibytes() {
     assert_eq!(cache.id_capacity(), 3_000_000);
     let mib = cache.id_memory_bytes() as f64 / (1 << 20) as f64;
     assert!(mib < 8.0, "{mib} MiB");
+}
+
+fn verdict_of(packet: &[u8]) -> Verdict {
+    Verdict::Reply {
+        packet: packet.into(),
+        key_replies: ReplyCount::default(),
+    }
 }

@@ -7,28 +7,41 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-use pssst_core::{DH_PARAM_LEN, Error, HEADER_LEN, PACKET_OVERHEAD, PublicKey};
+use pssst_core::{Error, PACKET_OVERHEAD, PublicKey, RequestId};
 
 use super::ServerConfig;
-use super::keys::{KeyEntry, KeySet, ServerKeys};
+use super::keys::{KeySet, ServerKeys};
 use super::ticket::{InFlightSlot, Tally, Ticket};
 use crate::MAX_DATAGRAM;
-use crate::cache::{Lookup, ReplyCache, Verdict};
-use crate::stats::Counter;
+use crate::cache::{Known, Lookup, ReplyCache, Verdict};
+use crate::stats::{Counter, ReplyCount};
 
 /// A server's security policy for incoming requests, for any transport:
 /// [`UdpServer`](crate::UdpServer) runs its workers on it, and so can an
 /// event loop that owns its own socket (the Python `pssst.aio` server does).
 ///
-/// [`admit`](Intake::admit) takes one datagram through every check,
-/// cheapest first, in this order: pssst-core's precheck (junk dropped before
-/// any X25519), the closed-service check for anonymous requests, the bound
-/// on requests in flight (before X25519; copies of requests already
-/// answered may pass), decryption with each key in turn, the allowlist,
-/// the reply cache (copies get what the first got, never larger than this
-/// request allows), an in-flight slot, and the reply cache reservation.
+/// [`receive`](Intake::receive) takes one datagram through every check,
+/// each made once, cheapest first, and counts how it ended (both
+/// `pssst serve`'s workers and `pssst.aio` call it):
+///
+/// 1. pssst-core's precheck: junk dropped before any X25519;
+/// 2. the closed-service check for anonymous requests;
+/// 3. the reply cache, by [`RequestId`], still before any X25519: a copy of
+///    a known request gets what the first got (never larger than this
+///    request allows), or nothing while it is in progress or forgotten;
+/// 4. an in-flight slot (past the bound: dropped as busy, before X25519);
+/// 5. decryption with each key in turn, on the same buffer (pssst-core
+///    leaves it untouched when a key does not open it);
+/// 6. the allowlist;
+/// 7. the reply cache reservation. It comes after decryption on purpose:
+///    reserving an id before the request proves itself would let forged
+///    copies of an id seen on the path (bytes, no X25519 of the
+///    attacker's) hold it and drop the genuine request as in progress.
+///
+/// So the cache lock is taken once for a copy and twice for a new request.
 /// A new request comes out with a [`Ticket`], which seals its reply under
-/// the same rules.
+/// the same rules. [`admit`](Intake::admit) is the same without the
+/// counting.
 ///
 /// ```
 /// use pssst_udp::{Admission, Counter, Intake, ServerConfig, Tally};
@@ -45,7 +58,8 @@ use crate::stats::Counter;
 /// let client = pssst_core::Client::new(server_public)?;
 /// let (mut packet, mut reply_handler) = client.pack_request(b"hello")?;
 ///
-/// let Admission::New { request: admitted, ticket } = intake.admit(&mut packet, &mut Vec::new(), &Ignore) else {
+/// let no_resend = |_: &[u8]| -> Result<(), std::io::Error> { unreachable!("a new request") };
+/// let Some((admitted, ticket)) = intake.receive(&mut packet, &Ignore, no_resend)? else {
 ///     panic!("a good request is admitted");
 /// };
 /// assert_eq!(admitted.message, b"hello");
@@ -59,7 +73,7 @@ use crate::stats::Counter;
 ///
 /// // Junk is dropped, and says why.
 /// let mut junk = [0u8; 3];
-/// assert!(matches!(intake.admit(&mut junk, &mut Vec::new(), &Ignore), Admission::Dropped(Counter::DroppedShort)));
+/// assert!(matches!(intake.admit(&mut junk, &Ignore), Admission::Dropped(Counter::DroppedShort)));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Intake {
@@ -78,9 +92,15 @@ pub struct Intake {
 pub enum Admission<'p, T: Tally> {
     /// Nothing to send; count this.
     Dropped(Counter),
-    /// A copy of a request answered before: send these bytes again, and
-    /// count [`Counter::Answered`] or [`Counter::SendFailed`].
-    Resend(Box<[u8]>),
+    /// A copy of a request answered before: send these bytes again, then
+    /// bump `key_replies` and count [`Counter::Answered`], or count
+    /// [`Counter::SendFailed`].
+    Resend {
+        /// The sealed reply the first copy got.
+        packet: Box<[u8]>,
+        /// The replies sent under the key that sealed it.
+        key_replies: ReplyCount,
+    },
     /// A new request for the handler, answered through its ticket.
     New {
         /// The request, decrypted in place.
@@ -98,8 +118,8 @@ pub struct Admitted<'p> {
     pub message: &'p [u8],
     /// The client's authenticated public key; `None` for anonymous requests.
     pub client_public_key: Option<PublicKey>,
-    /// The request's DH parameter: the same for every copy of one request.
-    pub request_id: [u8; DH_PARAM_LEN],
+    /// The request's id: the same for every copy of one request.
+    pub request_id: RequestId,
     /// The longest reply message that will be sent (see
     /// [`Ticket::max_reply_len`]).
     pub max_reply_len: usize,
@@ -177,105 +197,113 @@ impl Intake {
         Arc::clone(&self.keys.read().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// Takes one received datagram through every check (see [`Intake`]).
-    /// `packet` is decrypted in place: wipe it once the request's message
-    /// is no longer needed. `spare` keeps the ciphertext while several keys
-    /// are tried (reuse one per thread: nothing is allocated then). A new
-    /// request's ticket counts through a clone of `tally`; the other
-    /// outcomes are the caller's to count.
-    pub fn admit<'p, T: Tally + Clone>(
+    /// Takes one received datagram through every check (see [`Intake`])
+    /// and counts how it ended, in `tally`: [`Counter::Received`], then a
+    /// drop, a remembered reply sent again through `resend`
+    /// ([`Counter::Answered`], or [`Counter::SendFailed`] with `resend`'s
+    /// error returned), or a new request for the handler, whose ticket
+    /// counts its own ending. `packet` is decrypted in place: wipe it once
+    /// the request's message is no longer needed.
+    pub fn receive<'p, T: Tally + Clone, E>(
         &self,
         packet: &'p mut [u8],
-        spare: &mut Vec<u8>,
         tally: &T,
-    ) -> Admission<'p, T> {
+        resend: impl FnOnce(&[u8]) -> Result<(), E>,
+    ) -> Result<Option<(Admitted<'p>, Ticket<T>)>, E> {
+        tally.count(Counter::Received);
+        match self.admit(packet, tally) {
+            Admission::New { request, ticket } => Ok(Some((request, ticket))),
+            Admission::Dropped(counter) => {
+                tally.count(counter);
+                Ok(None)
+            }
+            Admission::Resend {
+                packet,
+                key_replies,
+            } => match resend(&packet) {
+                Ok(()) => {
+                    key_replies.bump();
+                    tally.count(Counter::Answered);
+                    Ok(None)
+                }
+                Err(err) => {
+                    tally.count(Counter::SendFailed);
+                    Err(err)
+                }
+            },
+        }
+    }
+
+    /// [`receive`](Self::receive) without the counting and the sending: a
+    /// new request's ticket counts through a clone of `tally`; the other
+    /// outcomes are the caller's to count (and a resend's to send).
+    pub fn admit<'p, T: Tally + Clone>(&self, packet: &'p mut [u8], tally: &T) -> Admission<'p, T> {
         // One key set for the whole request, even if a reload happens meanwhile.
         let keys = self.current_keys();
         // Junk is dropped before any X25519, by pssst-core's own checks.
-        let header = match keys.precheck(packet) {
-            Ok(header) => header,
-            Err(err) => return Admission::Dropped(refused(err)),
-        };
-        // A closed service answers only authenticated clients.
-        if keys.authorized_clients.is_some() && !header.is_client_auth() {
-            return Admission::Dropped(Counter::DroppedUnauthorized);
-        }
-        // Overloaded: no X25519 for a request that could only be dropped (a
-        // copy of one already answered costs no handler work, so it may pass).
-        if self.in_flight() >= self.max_in_flight && !self.is_answered_copy(packet) {
-            return Admission::Dropped(Counter::DroppedBusy);
-        }
-        let request_len = packet.len();
-
-        let request = match keys.decrypt(packet, spare) {
+        let request = match keys.precheck(packet) {
             Ok(request) => request,
             Err(err) => return Admission::Dropped(refused(err)),
         };
+        // A closed service answers only authenticated clients.
+        if keys.authorized_clients.is_some() && !request.is_client_auth() {
+            return Admission::Dropped(Counter::DroppedUnauthorized);
+        }
+        // No reply larger than its request, unless allowed: a spoofed source
+        // must not make the server an amplifier. A prechecked request is at
+        // least PACKET_OVERHEAD long, so the limit does not underflow.
+        let max_packet = if self.allow_amplification {
+            MAX_DATAGRAM
+        } else {
+            request.packet_len().min(MAX_DATAGRAM)
+        };
+        // A copy of a known request gets what the first one got, no X25519.
+        if let Some(cache) = &self.reply_cache
+            && let Some(known) = cache.peek(&request.request_id())
+        {
+            return remembered(known, max_packet);
+        }
+        // Overloaded: no X25519 for a request that could only be dropped.
+        let Some(slot) = InFlightSlot::try_take(&self.in_flight, self.max_in_flight) else {
+            return Admission::Dropped(Counter::DroppedBusy);
+        };
+        let (opened, key) = match keys.open(&request, packet) {
+            Ok(opened) => opened,
+            Err(err) => return Admission::Dropped(refused(err)),
+        };
         if let Some(allowed) = &keys.authorized_clients {
-            let known = request
+            let known = opened
                 .client_public_key
                 .is_some_and(|key| allowed.contains(&key));
             if !known {
                 return Admission::Dropped(Counter::DroppedUnauthorized);
             }
         }
-        // No reply larger than its request, unless allowed: a spoofed source
-        // must not make the server an amplifier. Packets are at least
-        // PACKET_OVERHEAD long once unpacked, so this does not underflow.
-        let max_packet = if self.allow_amplification {
-            MAX_DATAGRAM
-        } else {
-            request_len.min(MAX_DATAGRAM)
-        };
-        let request_id = request.reply_handler.request_id();
-        // A copy of a known request gets what the first one got.
-        if let Some(cache) = &self.reply_cache
-            && let Some(known) = cache.peek(&request_id)
-        {
-            return remembered(known, max_packet, request.key);
-        }
-        let Some(slot) = InFlightSlot::try_take(&self.in_flight, self.max_in_flight) else {
-            return Admission::Dropped(Counter::DroppedBusy);
-        };
         let reservation = match &self.reply_cache {
             None => None,
-            Some(cache) => match cache.lookup(&request_id) {
+            Some(cache) => match cache.lookup(&request.request_id()) {
                 Lookup::New(reservation) => Some(reservation),
-                // Another thread took it between the peek and now.
-                known => return remembered(known, max_packet, request.key),
+                // Another copy got in first, while this one was decrypted.
+                Lookup::Known(known) => return remembered(known, max_packet),
+                Lookup::Full => return Admission::Dropped(Counter::DroppedCacheFull),
             },
         };
         Admission::New {
             request: Admitted {
-                message: &packet[request.message],
-                client_public_key: request.client_public_key,
-                request_id,
+                message: &packet[opened.message],
+                client_public_key: opened.client_public_key,
+                request_id: request.request_id(),
                 max_reply_len: max_packet - PACKET_OVERHEAD,
             },
             ticket: Ticket::new(
-                request.reply_handler,
+                opened.reply_handler,
                 max_packet,
                 reservation,
-                Arc::clone(&request.key.answered),
+                key.replies.clone(),
                 tally.clone(),
                 slot,
             ),
         }
-    }
-
-    /// True when the packet's DH parameter names a request the reply cache
-    /// has answered (checked again, after decryption, before it is used).
-    fn is_answered_copy(&self, packet: &[u8]) -> bool {
-        let Some(cache) = &self.reply_cache else {
-            return false;
-        };
-        let Some(id) = packet
-            .get(HEADER_LEN..HEADER_LEN + DH_PARAM_LEN)
-            .and_then(|id| <[u8; DH_PARAM_LEN]>::try_from(id).ok())
-        else {
-            return false;
-        };
-        matches!(cache.peek(&id), Some(Lookup::Known(_)))
     }
 }
 
@@ -303,27 +331,28 @@ fn refused(err: Error) -> Counter {
     }
 }
 
-/// What a copy of a request gets from the reply cache (a reply is counted
-/// under the key that opened the copy).
-fn remembered<'p, T: Tally>(lookup: Lookup, max_packet: usize, key: &KeyEntry) -> Admission<'p, T> {
-    match lookup {
+/// What a copy of a request gets from the reply cache: what the first copy
+/// got, within this copy's anti-amplification limit.
+fn remembered<'p, T: Tally>(known: Known, max_packet: usize) -> Admission<'p, T> {
+    match known {
         // Copies of one request have its length, but a client that reuses
         // an ephemeral can send a short request with the DH parameter of a
-        // long one: the remembered reply must still fit this request.
-        Lookup::Known(Verdict::Reply(packet)) if packet.len() > max_packet => {
+        // long one (and anybody can forge a short copy of an id seen on the
+        // path): the remembered reply must fit this request.
+        Known::Answered(Verdict::Reply { packet, .. }) if packet.len() > max_packet => {
             Admission::Dropped(Counter::DroppedAmplification)
         }
-        Lookup::Known(Verdict::Reply(packet)) => {
-            key.answered.fetch_add(1, Ordering::Relaxed);
-            Admission::Resend(packet)
-        }
-        Lookup::Known(Verdict::Dropped(counter)) => Admission::Dropped(counter),
+        Known::Answered(Verdict::Reply {
+            packet,
+            key_replies,
+        }) => Admission::Resend {
+            packet,
+            key_replies,
+        },
+        Known::Answered(Verdict::Dropped(counter)) => Admission::Dropped(counter),
         // Answered before, its reply since evicted: never run twice.
-        Lookup::Forgotten => Admission::Dropped(Counter::DroppedReplyForgotten),
+        Known::Forgotten => Admission::Dropped(Counter::DroppedReplyForgotten),
         // The first copy's handler is still running: not run twice.
-        Lookup::InProgress => Admission::Dropped(Counter::DroppedInProgress),
-        Lookup::Full => Admission::Dropped(Counter::DroppedCacheFull),
-        // Not produced by `peek`, and `lookup`'s `New` is taken above.
-        Lookup::New(_) => Admission::Dropped(Counter::DroppedBusy),
+        Known::InProgress => Admission::Dropped(Counter::DroppedInProgress),
     }
 }

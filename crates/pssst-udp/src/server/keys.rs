@@ -3,11 +3,10 @@
 
 use std::collections::HashSet;
 use std::io;
-use std::ops::Range;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use pssst_core::{CipherSuites, Error, Header, PrivateKey, PublicKey, Server, ServerReplyHandler};
+use pssst_core::{CipherSuites, Error, OpenedRequest, Prechecked, PrivateKey, PublicKey, Server};
+
+use crate::stats::ReplyCount;
 
 /// The private keys a server answers to, tried in the order given.
 ///
@@ -66,15 +65,7 @@ pub(super) struct KeySet {
 /// the key, so the count only grows).
 pub(super) struct KeyEntry {
     server: Server,
-    pub(super) answered: Arc<AtomicU64>,
-}
-
-/// A request decrypted in place: where its message is in the packet.
-pub(super) struct Decrypted<'k> {
-    pub(super) message: Range<usize>,
-    pub(super) client_public_key: Option<PublicKey>,
-    pub(super) reply_handler: ServerReplyHandler,
-    pub(super) key: &'k KeyEntry,
+    pub(super) replies: ReplyCount,
 }
 
 impl KeySet {
@@ -90,14 +81,14 @@ impl KeySet {
             .into_iter()
             .map(|key| {
                 let server = Server::new(key).with_suites(suites);
-                let answered = previous
+                let replies = previous
                     .and_then(|p| {
                         p.entries
                             .iter()
                             .find(|e| e.public_key() == server.public_key())
                     })
-                    .map_or_else(Arc::default, |e| Arc::clone(&e.answered));
-                KeyEntry { server, answered }
+                    .map_or_else(ReplyCount::default, |e| e.replies.clone());
+                KeyEntry { server, replies }
             })
             .collect();
         KeySet {
@@ -115,46 +106,29 @@ impl KeySet {
     pub(super) fn answered(&self) -> Vec<(PublicKey, u64)> {
         self.entries
             .iter()
-            .map(|e| (e.public_key(), e.answered.load(Ordering::Relaxed)))
+            .map(|e| (e.public_key(), e.replies.get()))
             .collect()
     }
 
     /// pssst-core's checks before any X25519 (every key accepts the same
     /// suites, so the first key's server speaks for all).
-    pub(super) fn precheck(&self, packet: &[u8]) -> Result<Header, Error> {
+    pub(super) fn precheck(&self, packet: &[u8]) -> Result<Prechecked, Error> {
         self.entries[0].server.precheck(packet)
     }
 
-    /// Decrypts `packet` in place with the first key that opens it. With
-    /// more than one key, `spare` keeps the ciphertext between attempts
-    /// (a failed attempt leaves no plaintext, and nothing usable, behind).
-    pub(super) fn decrypt(
+    /// Decrypts `packet` in place with the first key that opens it. A key
+    /// that does not leaves the buffer untouched (pssst-core's promise), so
+    /// the next one tries the same bytes: no copy.
+    pub(super) fn open(
         &self,
+        request: &Prechecked,
         packet: &mut [u8],
-        spare: &mut Vec<u8>,
-    ) -> Result<Decrypted<'_>, Error> {
-        let last = self.entries.len() - 1;
-        if last > 0 {
-            spare.clear();
-            spare.extend_from_slice(packet);
-        }
-        for (index, key) in self.entries.iter().enumerate() {
-            if index > 0 {
-                packet.copy_from_slice(spare);
-            }
-            let start = packet.as_ptr() as usize;
-            match key.server.unpack_request_in_place(packet) {
-                Ok(request) => {
-                    let offset = request.message.as_ptr() as usize - start;
-                    return Ok(Decrypted {
-                        message: offset..offset + request.message.len(),
-                        client_public_key: request.client_public_key,
-                        reply_handler: request.reply_handler,
-                        key,
-                    });
-                }
+    ) -> Result<(OpenedRequest, &KeyEntry), Error> {
+        for key in &self.entries {
+            match key.server.open_in_place(request, packet) {
+                Ok(opened) => return Ok((opened, key)),
                 // Not for this key (or a forgery): try the next one.
-                Err(Error::DecryptionFailed) if index < last => {}
+                Err(Error::DecryptionFailed) => {}
                 Err(e) => return Err(e),
             }
         }

@@ -114,10 +114,10 @@ impl Responder {
     }
 
     /// Seals `message` and sends it. Returns how the request ended:
-    /// [`Counter::Answered`], or why it was not (too large, send failed,
-    /// or [`Counter::HandlerTimedOut`] when the reply cache forgot the
-    /// request before the handler finished: sending then could give a
-    /// retry different bytes under the same nonce).
+    /// [`Counter::Answered`], or why it was not (too large for the request
+    /// or a datagram, or the send failed). However long the handler took,
+    /// the reply cache holds the request's id while it runs, so a copy
+    /// never runs it twice.
     pub fn reply(self, message: &[u8]) -> Counter {
         let Responder {
             ticket,

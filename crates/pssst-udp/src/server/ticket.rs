@@ -3,14 +3,14 @@
 
 use std::cell::RefCell;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use pssst_core::{Client, PACKET_OVERHEAD, ServerReplyHandler};
+use pssst_core::{PACKET_OVERHEAD, ServerReplyHandler};
 
 use crate::MAX_DATAGRAM;
 use crate::cache::{Reservation, Verdict};
-use crate::stats::Counter;
+use crate::stats::{Counter, ReplyCount};
 
 /// Where a [`Ticket`] counts how its request ended: exactly one
 /// [`count`](Tally::count) per ticket (none for [`Ticket::cancel`]).
@@ -66,7 +66,7 @@ struct Open<T: Tally> {
     max_packet: usize,
     reservation: Option<Reservation>,
     /// Replies sent under the key that opened the request.
-    key_answered: Arc<AtomicU64>,
+    key_replies: ReplyCount,
     tally: T,
     admitted: Instant,
     _slot: InFlightSlot,
@@ -82,7 +82,7 @@ impl<T: Tally> Ticket<T> {
         reply_handler: ServerReplyHandler,
         max_packet: usize,
         reservation: Option<Reservation>,
-        key_answered: Arc<AtomicU64>,
+        key_replies: ReplyCount,
         tally: T,
         slot: InFlightSlot,
     ) -> Ticket<T> {
@@ -91,7 +91,7 @@ impl<T: Tally> Ticket<T> {
                 reply_handler,
                 max_packet,
                 reservation,
-                key_answered,
+                key_replies,
                 tally,
                 admitted: Instant::now(),
                 _slot: slot,
@@ -174,7 +174,7 @@ impl<T: Tally> Open<T> {
         self.tally.handler_took(self.admitted.elapsed());
         // No reply larger than its request (unless allowed), none larger
         // than a datagram.
-        let too_large = match Client::reply_len(message.len()) {
+        let too_large = match self.reply_handler.reply_len(message.len()) {
             Ok(len) if len > MAX_DATAGRAM => Some(Counter::DroppedReplyTooLarge),
             Ok(len) if len > self.max_packet => Some(Counter::DroppedAmplification),
             Ok(_) => None,
@@ -189,7 +189,7 @@ impl<T: Tally> Open<T> {
             let Open {
                 reply_handler,
                 reservation,
-                key_answered,
+                key_replies,
                 tally,
                 ..
             } = self;
@@ -197,10 +197,13 @@ impl<T: Tally> Open<T> {
                 Err(_) => Ok(Counter::DroppedReplyTooLarge),
                 Ok(len) => {
                     if let Some(reservation) = reservation {
-                        reservation.settle(Verdict::Reply(out[..len].into()));
+                        reservation.settle(Verdict::Reply {
+                            packet: out[..len].into(),
+                            key_replies: key_replies.clone(),
+                        });
                     }
                     send(&out[..len]).map(|()| {
-                        key_answered.fetch_add(1, Ordering::Relaxed);
+                        key_replies.bump();
                         Counter::Answered
                     })
                 }
