@@ -29,11 +29,13 @@ use crate::stats::{Counter, ReplyCount};
 /// 3. the reply cache, by [`RequestId`], still before any X25519: a copy of
 ///    a known request gets what the first got (never larger than this
 ///    request allows), or nothing while it is in progress or forgotten;
-/// 4. an in-flight slot (past the bound: dropped as busy, before X25519);
+/// 4. the bound on requests in flight (past it: dropped as busy, before
+///    X25519);
 /// 5. decryption with each key in turn, on the same buffer (pssst-core
 ///    leaves it untouched when a key does not open it);
 /// 6. the allowlist;
-/// 7. the reply cache reservation. It comes after decryption on purpose:
+/// 7. an in-flight slot and the reply cache reservation. The reservation
+///    comes after decryption on purpose:
 ///    reserving an id before the request proves itself would let forged
 ///    copies of an id seen on the path (bytes, no X25519 of the
 ///    attacker's) hold it and drop the genuine request as in progress.
@@ -264,9 +266,9 @@ impl Intake {
             return remembered(known, max_packet);
         }
         // Overloaded: no X25519 for a request that could only be dropped.
-        let Some(slot) = InFlightSlot::try_take(&self.in_flight, self.max_in_flight) else {
+        if self.in_flight() >= self.max_in_flight {
             return Admission::Dropped(Counter::DroppedBusy);
-        };
+        }
         let (opened, key) = match keys.open(&request, packet) {
             Ok(opened) => opened,
             Err(err) => return Admission::Dropped(refused(err)),
@@ -279,6 +281,11 @@ impl Intake {
                 return Admission::Dropped(Counter::DroppedUnauthorized);
             }
         }
+        // Taken now, not before decrypting: only admitted requests count
+        // as in flight.
+        let Some(slot) = InFlightSlot::try_take(&self.in_flight, self.max_in_flight) else {
+            return Admission::Dropped(Counter::DroppedBusy);
+        };
         let reservation = match &self.reply_cache {
             None => None,
             Some(cache) => match cache.lookup(&request.request_id()) {

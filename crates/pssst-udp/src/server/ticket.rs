@@ -58,6 +58,7 @@ impl HandlerFailure {
 /// [`Counter::NoReply`] (and copies of the request get nothing too).
 #[must_use = "dropping a ticket sends no reply"]
 pub struct Ticket<T: Tally> {
+    // `None` only once a method taking the ticket by value took it (then `Drop` has nothing to do).
     open: Option<Open<T>>,
 }
 
@@ -103,9 +104,7 @@ impl<T: Tally> Ticket<T> {
     /// anti-amplification relief, the sealed reply may not be larger than
     /// its request.
     pub fn max_reply_len(&self) -> usize {
-        self.open
-            .as_ref()
-            .map_or(0, |open| open.max_packet - PACKET_OVERHEAD)
+        self.open().max_packet - PACKET_OVERHEAD
     }
 
     /// Seals `message`, remembers it in the reply cache, and hands the
@@ -118,10 +117,7 @@ impl<T: Tally> Ticket<T> {
         message: &[u8],
         send: impl FnOnce(&[u8]) -> Result<(), E>,
     ) -> Result<Counter, E> {
-        match self.open.take() {
-            Some(open) => open.reply(message, send),
-            None => Ok(Counter::NoReply),
-        }
+        self.into_open().reply(message, send)
     }
 
     /// Sends nothing, by the handler's choice ([`Counter::NoReply`]).
@@ -137,15 +133,25 @@ impl<T: Tally> Ticket<T> {
     /// Gives up without an outcome of its own (the transport closing):
     /// nothing is sent or counted, and the reply cache forgets the request.
     /// The caller counts it its own way.
-    pub fn cancel(mut self) {
-        drop(self.open.take());
+    pub fn cancel(self) {
+        drop(self.into_open());
     }
 
-    fn finish(mut self, counter: Counter) -> Counter {
-        if let Some(open) = self.open.take() {
-            open.finish_without_reply(counter);
-        }
+    fn finish(self, counter: Counter) -> Counter {
+        self.into_open().finish_without_reply(counter);
         counter
+    }
+
+    /// The request's state. A ticket is open from `new` until a method
+    /// taking it by value (or `Drop`) takes its state out, so no `&self`
+    /// method ever sees it closed.
+    fn open(&self) -> &Open<T> {
+        self.open.as_ref().expect("a ticket is open until consumed")
+    }
+
+    /// Takes the state out, disarming `Drop` (see [`open`](Self::open)).
+    fn into_open(mut self) -> Open<T> {
+        self.open.take().expect("a ticket is open until consumed")
     }
 }
 
