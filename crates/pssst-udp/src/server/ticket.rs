@@ -113,7 +113,7 @@ impl<T: Tally> Ticket<T> {
     /// request or a datagram).
     /// `send`'s error comes back as is, counted as [`Counter::SendFailed`].
     pub fn reply<E>(
-        mut self,
+        self,
         message: &[u8],
         send: impl FnOnce(&[u8]) -> Result<(), E>,
     ) -> Result<Counter, E> {
