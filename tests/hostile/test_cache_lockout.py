@@ -53,6 +53,22 @@ def flood(served, messages, batch=40):
     return [tuple(by_id[p.dh_param]) for p in sent]
 
 
+def reply_to(served, pending, sock, timeout):
+    """Sends `pending` again from `sock`; the reply to it (a late reply to
+    an earlier request on the same socket is skipped), or None."""
+    sock.sendto(pending.packet, served.addr)
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        sock.settimeout(left)
+        try:
+            packet = sock.recv(1 << 16)
+        except TimeoutError:
+            return None
+        if packet[4:36] == pending.dh_param:
+            return packet
+    return None
+
+
 def rss_bytes(pid):
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -122,14 +138,21 @@ def test_filling_the_reply_cache_with_bytes_does_not_lock_out_a_client(
     assert rss < BUDGET + (128 << 20), rss
 
     # Copies of every attack request get the bytes of the first reply, or
-    # nothing (its reply evicted): never a second, different reply.
+    # nothing (its reply evicted): never a second, different reply. Where
+    # the flood saw no first reply (it stops listening after 2 s of silence,
+    # and a loaded machine runs the commands later than that, or the
+    # attacker's socket buffer overflowed), the server may still have sent
+    # one: then every copy must get the same bytes.
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind((ATTACKER, 0))
     try:
         for pending, first in attack[:100] + attack[-100:]:
-            again = exchange(served.addr, pending.packet, timeout=0.5, sock=sock)
-            if again is not None:
-                assert first is not None and again == first, "two replies to one request id"
+            again = reply_to(served, pending, sock, timeout=0.5)
+            if again is None:
+                continue
+            if first is None:
+                first = reply_to(served, pending, sock, timeout=3)
+            assert again == first, "two replies to one request id"
     finally:
         sock.close()
     stats = wait_idle(served)
