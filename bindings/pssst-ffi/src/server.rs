@@ -267,12 +267,12 @@ pub unsafe extern "C" fn pssst_server_reply_handler_pack(
         let packet = unsafe { buffers::output(packet, packet_capacity) };
         // Sized before the handler is taken: a buffer too small (or a
         // message too large) leaves it usable, as the contract says.
-        let result = match (slot.take(), Client::reply_len(message_len)) {
-            (None, _) => Err(Error::HandlerReused),
-            (Some(handler), Ok(needed)) if needed <= packet_capacity => {
-                handler.pack_reply_into(message, packet)
-            }
-            (Some(handler), sized) => {
+        let Some(handler) = slot.take() else {
+            return write_len(&mut packet_len, Err(Error::HandlerReused));
+        };
+        let result = match handler.reply_len(message_len) {
+            Ok(needed) if needed <= packet_capacity => handler.pack_reply_into(message, packet),
+            sized => {
                 *slot = Some(handler);
                 Err(match sized {
                     Ok(needed) => Error::BufferTooSmall { needed },
