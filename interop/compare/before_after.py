@@ -108,8 +108,8 @@ def cost(one_run):
 
 
 def interleaved(clis, n_rounds, seconds, tmp):
-    """{config label: {"before": [cost per round], "after": [...]}}; the raw
-    udp_once() results go beside each cost."""
+    """{config label: {"before": [one per round], "after": [...]}}, each a
+    udp_once() result with its cost() as "cpu_us_per_tx"."""
     server_key, client_key = os.path.join(tmp, "server.key"), os.path.join(tmp, "client.key")
     for key in (server_key, client_key):
         run([clis["after"], "keygen", key], capture=True)
