@@ -23,6 +23,21 @@ def has_aws_lc(binary):
         return b"_curve25519_x25519" in f.read()
 
 
+def build_cli(backend, dest, source=ROOT, target=TARGET):
+    """Builds the release `pssst` CLI with one X25519 backend from the
+    checkout at source into the target directory, and copies it to dest."""
+    cmd = ["cargo", "build", "--release", "--locked", "-p", "pssst-cli"]
+    if backend == "x25519-dalek":
+        cmd += ["--no-default-features"]
+    else:
+        cmd += ["--features", "aws-lc"]
+    run(cmd, cwd=source, env={"CARGO_TARGET_DIR": target})
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    shutil.copy2(os.path.join(target, "release", "pssst"), dest)
+    if has_aws_lc(dest) != (backend == "aws-lc"):
+        die("%s was not built with the %s backend" % (dest, backend))
+
+
 def setup(args):
     for tool in ("cargo", "go"):
         need(tool)
@@ -71,16 +86,7 @@ def setup(args):
     # rest of the workspace expects it.
     if not args.no_udp:
         for backend in ["x25519-dalek", "aws-lc"]:
-            cmd = ["cargo", "build", "--release", "--locked", "-p", "pssst-cli"]
-            if backend == "x25519-dalek":
-                cmd += ["--no-default-features"]
-            else:
-                cmd += ["--features", "aws-lc"]
-            run(cmd)
-            dest = cli(backend)
-            shutil.copy2(os.path.join(TARGET, "release", "pssst"), dest)
-            if has_aws_lc(dest) != (backend == "aws-lc"):
-                die("%s was not built with the %s backend" % (dest, backend))
+            build_cli(backend, cli(backend))
     for backend in BACKENDS:
         if has_aws_lc(harness(backend)) != (backend == "aws-lc"):
             die("pssst-compare-%s was not built with the %s backend" % (backend, backend))

@@ -4,6 +4,7 @@ import json
 import os
 
 from config import BACKENDS, IMPLS, OP_LABEL, OPS, RAW
+from udp import CLIENTS
 
 
 def write_json(path, data, indent):
@@ -66,9 +67,9 @@ def print_table(result, args):
             print("  %-14s" % "" + "overhead: " + "  ".join(
                 "%s %+.2f%%" % (op, v) for op, v in counts["overhead_pct"].items()))
     if result["udp"]:
-        print("\nUDP server on loopback (pssst serve + pssst bench, 8 clients, anonymous, "
+        print("\nUDP server on loopback (pssst serve + pssst bench, %d clients, anonymous, "
               "%.0f s x %d rounds; per core = transactions / server CPU seconds):"
-              % (args.udp_seconds, args.udp_rounds))
+              % (CLIENTS, args.udp_seconds, args.udp_rounds))
         for backend in BACKENDS:
             for w in (1, 2):
                 v = result["udp"]["%s/%dw" % (backend, w)]
