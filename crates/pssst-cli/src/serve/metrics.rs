@@ -6,9 +6,11 @@
 //! - `pssst_requests_received_total`: datagrams received;
 //! - `pssst_replies_sent_total{key="<first 8 hex digits>"}`: replies sent,
 //!   per server key;
-//! - `pssst_requests_dropped_total{reason="..."}`: every other ending, one
-//!   reason per counter of `pssst_udp::Counter` (`too_short`, `busy`,
-//!   `handler_timeout`, ...), so received = sent + dropped once idle;
+//! - `pssst_requests_unanswered_total{reason="..."}`: every other ending,
+//!   one reason per counter of `pssst_udp::Counter` (`too_short`, `busy`,
+//!   `no_reply`, `handler_timeout`, `send_failed`, ...), so received = sent
+//!   + unanswered once idle. Not "dropped": a handler's choice not to reply
+//!   and a failed send are endings without a reply too;
 //! - `pssst_in_flight`: requests at a handler now;
 //! - `pssst_handler_duration_seconds`: histogram of handler run times.
 //!
@@ -61,9 +63,9 @@ impl Collector for ServerCollector {
             }
         }
         {
-            let mut dropped = encoder.encode_descriptor(
-                "pssst_requests_dropped",
-                "Datagrams that got no reply, by reason",
+            let mut unanswered = encoder.encode_descriptor(
+                "pssst_requests_unanswered",
+                "Datagrams received that got no reply sent, by reason",
                 None,
                 MetricType::Counter,
             )?;
@@ -71,7 +73,7 @@ impl Collector for ServerCollector {
                 if matches!(counter, Counter::Received | Counter::Answered) {
                     continue;
                 }
-                dropped
+                unanswered
                     .encode_family(&[("reason", counter.name())])?
                     .encode_counter::<NoLabelSet, _, u64>(&stats.get(counter), None)?;
             }
