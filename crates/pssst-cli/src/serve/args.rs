@@ -1,4 +1,5 @@
-//! `pssst serve`'s command line, and what it chooses: the handler.
+//! `pssst serve`'s command line, and what it chooses: the handler and the
+//! files to (re)load.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -7,6 +8,8 @@ use clap::Args;
 use pssst_core::CipherSuite;
 
 use super::logs;
+use super::reload::Sources;
+use crate::keys::KeyPermissions;
 use crate::{args, exec};
 
 #[derive(Debug, Args)]
@@ -170,6 +173,21 @@ impl HandlerChoice {
 }
 
 impl ServeArgs {
+    /// The files read at startup and on every reload.
+    pub(super) fn sources(&self) -> Sources {
+        let key_permissions = if self.allow_insecure_key_permissions {
+            KeyPermissions::Unchecked
+        } else {
+            KeyPermissions::OwnerOnly
+        };
+        Sources {
+            keys: self.key.clone(),
+            authorized_keys: self.authorized_keys.clone(),
+            key_permissions,
+        }
+    }
+
+    /// The handler the flags choose.
     pub(super) fn handler(&self) -> HandlerChoice {
         // clap refuses --exec with --forward.
         match (&self.exec, &self.forward) {

@@ -23,22 +23,13 @@ mod watch;
 
 use self::args::HandlerChoice;
 pub(crate) use self::args::ServeArgs;
-use reload::{Loaded, Reloader, Sources};
+use reload::{Loaded, Reloader};
 use stats_file::StatsFile;
 use watch::FileWatch;
 
 pub(crate) fn run(args: ServeArgs) -> Result<(), String> {
     logs::init(args.log_format)?;
-    let key_permissions = if args.allow_insecure_key_permissions {
-        keys::KeyPermissions::Unchecked
-    } else {
-        keys::KeyPermissions::OwnerOnly
-    };
-    let sources = Sources {
-        keys: args.key.clone(),
-        authorized_keys: args.authorized_keys.clone(),
-        key_permissions,
-    };
+    let sources = args.sources();
     // Seen before they are read: a change after this reading is one the
     // watch reports, even one made before the server listens.
     let watch = FileWatch::new(
