@@ -108,7 +108,7 @@ def test_openmetrics_only_when_the_scraper_asks_for_it(serve):
     served = serve("--metrics", "127.0.0.1:0")
     url = metrics_url(served)
     expected = {"pssst_requests_received": "counter", "pssst_replies_sent": "counter",
-                "pssst_requests_dropped": "counter", "pssst_in_flight": "gauge",
+                "pssst_requests_unanswered": "counter", "pssst_in_flight": "gauge",
                 "pssst_handler_duration_seconds": "histogram"}
     for accept in (None, "*/*", "text/plain"):
         content_type, text = get(url, accept)

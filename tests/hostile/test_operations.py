@@ -67,11 +67,11 @@ def test_metrics_parse_and_the_counters_add_up_after_junk(serve):
     samples = scrape(served)
     received = samples[("pssst_requests_received_total", ())]
     sent = total(samples, "pssst_replies_sent_total")
-    dropped = total(samples, "pssst_requests_dropped_total")
+    unanswered = total(samples, "pssst_requests_unanswered_total")
     assert received == 10 and sent == 5, samples
-    assert received == sent + dropped, samples
+    assert received == sent + unanswered, samples
     reasons = {dict(labels)["reason"]: v for (n, labels), v in samples.items()
-               if n == "pssst_requests_dropped_total"}
+               if n == "pssst_requests_unanswered_total"}
     assert reasons["too_short"] == 2 and reasons["reply_flag"] == 1, reasons
     assert reasons["unknown_suite"] == 1 and reasons["decrypt_failed"] == 1, reasons
     assert {"busy", "in_progress", "handler_timeout", "cache_full"} <= set(reasons)

@@ -1,5 +1,6 @@
 //! Key files: hex (64 digits, pypssst's format) and PEM PKCS#8 X25519
-//! private keys as `openssl genpkey -algorithm X25519` writes them.
+//! private keys as `openssl genpkey -algorithm X25519` writes them; and the
+//! two commands on them, `pssst keygen` and `pssst pubkey`.
 
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
@@ -10,6 +11,8 @@ use rustix::fs::{Mode, OFlags};
 
 use pssst_core::{PrivateKey, PublicKey};
 use zeroize::Zeroizing;
+
+use crate::stdout;
 
 /// DER of a PKCS#8 v1 X25519 private key up to the 32 key bytes (RFC 8410):
 /// SEQUENCE { INTEGER 0, SEQUENCE { OID 1.3.101.110 }, OCTET STRING {
@@ -227,6 +230,22 @@ pub fn io_reason(e: &io::Error) -> String {
         Some(at) => text[..at].to_string(),
         None => text,
     }
+}
+
+/// `pssst keygen FILE`: writes a new private key file (refusing to
+/// replace one unless `force`) and prints its public key.
+pub fn keygen(file: &Path, force: bool) -> Result<(), String> {
+    let key = pssst_core::generate_key_pair()
+        .map(|(key, _)| key)
+        .map_err(|e| format!("cannot generate a key: {e}"))?;
+    write_private_key(file, &key, force)?;
+    stdout::line(&key.public_key().to_string())
+}
+
+/// `pssst pubkey FILE`: prints the public key of a private key file.
+pub fn pubkey(file: &Path) -> Result<(), String> {
+    let key = read_private_key(file, KeyPermissions::Unchecked)?;
+    stdout::line(&key.public_key().to_string())
 }
 
 #[cfg(test)]

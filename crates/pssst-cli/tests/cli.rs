@@ -1,7 +1,8 @@
 //! The `pssst` binary end to end, where a shell script would be clumsy:
 //! two `compat` processes talking to each other (and a tampering relay),
 //! `serve --exec` answering retransmissions byte-identically, a clean
-//! shutdown on SIGTERM, and `serve --stats-file` read while it runs.
+//! shutdown on SIGTERM, `serve --stats-file` read while it runs, and the
+//! errors for an address that is malformed or does not resolve.
 
 mod common;
 
@@ -300,4 +301,61 @@ fn serve_refuses_a_stats_file_in_a_missing_directory() {
         "{stderr}"
     );
     assert!(!dir.join("no-such-dir").exists());
+}
+
+/// `pssst ARGS...`: its exit code and its stderr.
+fn failure_of(args: &[&str]) -> (Option<i32>, String) {
+    let child = pssst()
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = wait_bounded(child);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_host_that_does_not_resolve_is_not_called_malformed() {
+    let dir = scratch("unresolvable");
+    let (key, _) = keygen(&dir, "server.key");
+    let key = key.to_str().unwrap();
+    let server_key = "ab".repeat(32);
+    let send = |server| {
+        [
+            "send",
+            "--server",
+            server,
+            "--server-key",
+            &server_key,
+            "hi",
+        ]
+    };
+    // `.invalid` never resolves (RFC 2606), with or without a network.
+    for (args, expected) in [
+        (
+            send("no-such-host.invalid:9").to_vec(),
+            "error: cannot resolve server host \"no-such-host.invalid\": ",
+        ),
+        (
+            vec!["serve", "--key", key, "--listen", "no-such-host.invalid:0"],
+            "error: cannot resolve listen host \"no-such-host.invalid\": ",
+        ),
+        (
+            send("no-such-host.invalid").to_vec(),
+            "error: bad server address \"no-such-host.invalid\": expected HOST:PORT",
+        ),
+        (
+            send("localhost:http").to_vec(),
+            "error: bad server address \"localhost:http\": expected HOST:PORT",
+        ),
+    ] {
+        let (code, stderr) = failure_of(&args);
+        assert_eq!(code, Some(1), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with(expected), "{args:?}: {stderr}");
+    }
 }

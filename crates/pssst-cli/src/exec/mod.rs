@@ -35,7 +35,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use pssst_udp::{DeferredHandler, HandlerFailure, MAX_DATAGRAM, Request, Responder};
+use pssst_udp::{DeferredHandler, HandlerFailure, Request, Responder};
 use rustix::process::{Pid, PidfdFlags, WaitId, WaitIdOptions, pidfd_open, waitid};
 use tokio::runtime::Handle;
 use zeroize::Zeroizing;
@@ -84,6 +84,8 @@ struct Job {
     message: Zeroizing<Vec<u8>>,
     client_key: String,
     peer: String,
+    /// The longest reply the server will send (`Responder::max_reply_len`,
+    /// which a datagram always holds): output past it is cut short.
     limit: usize,
 }
 
@@ -134,7 +136,7 @@ impl DeferredHandler for ExecHandler {
                 .map(|k| k.to_string())
                 .unwrap_or_default(),
             peer: crate::peer::shown(request.peer),
-            limit: responder.max_reply_len().min(MAX_DATAGRAM),
+            limit: responder.max_reply_len(),
         };
         self.runtime.spawn_blocking(move || {
             match job.run() {

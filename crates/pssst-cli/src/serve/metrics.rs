@@ -6,9 +6,11 @@
 //! - `pssst_requests_received_total`: datagrams received;
 //! - `pssst_replies_sent_total{key="<first 8 hex digits>"}`: replies sent,
 //!   per server key;
-//! - `pssst_requests_dropped_total{reason="..."}`: every other ending, one
-//!   reason per counter of `pssst_udp::Counter` (`too_short`, `busy`,
-//!   `handler_timeout`, ...), so received = sent + dropped once idle;
+//! - `pssst_requests_unanswered_total{reason="..."}`: every other ending,
+//!   one reason per counter of `pssst_udp::Counter` (`too_short`, `busy`,
+//!   `no_reply`, `handler_timeout`, `send_failed`, ...), so that once idle,
+//!   received = sent + unanswered. Not "dropped": a handler's choice not to
+//!   reply and a failed send are endings without a reply too;
 //! - `pssst_in_flight`: requests at a handler now;
 //! - `pssst_handler_duration_seconds`: histogram of handler run times.
 //!
@@ -61,9 +63,9 @@ impl Collector for ServerCollector {
             }
         }
         {
-            let mut dropped = encoder.encode_descriptor(
-                "pssst_requests_dropped",
-                "Datagrams that got no reply, by reason",
+            let mut unanswered = encoder.encode_descriptor(
+                "pssst_requests_unanswered",
+                "Datagrams received that got no reply sent, by reason",
                 None,
                 MetricType::Counter,
             )?;
@@ -71,7 +73,7 @@ impl Collector for ServerCollector {
                 if matches!(counter, Counter::Received | Counter::Answered) {
                     continue;
                 }
-                dropped
+                unanswered
                     .encode_family(&[("reason", counter.name())])?
                     .encode_counter::<NoLabelSet, _, u64>(&stats.get(counter), None)?;
             }
@@ -232,6 +234,31 @@ fn openmetrics_to_text_004(openmetrics: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_ending_but_a_reply_is_an_unanswered_reason() {
+        let (key, _) = pssst_core::generate_key_pair().unwrap();
+        let config = pssst_udp::ServerConfig::default().workers(1);
+        let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+        let server = pssst_udp::UdpServer::bind(loopback, key, config, pssst_udp::Echo).unwrap();
+        let mut registry = Registry::default();
+        registry.register_collector(Box::new(ServerCollector(server.monitor())));
+        let text = Format::Text004.encode(&registry).unwrap();
+        server.shutdown();
+        let reasons: Vec<&str> = text
+            .lines()
+            .filter_map(|line| line.strip_prefix("pssst_requests_unanswered_total{reason=\""))
+            .filter_map(|rest| rest.strip_suffix("\"} 0"))
+            .collect();
+        let expected: Vec<&str> = Counter::ALL
+            .into_iter()
+            .filter(|c| !matches!(c, Counter::Received | Counter::Answered))
+            .map(Counter::name)
+            .collect();
+        assert_eq!(reasons, expected, "{text}");
+        assert!(text.contains("# TYPE pssst_requests_unanswered_total counter\n"));
+        assert!(!text.contains("dropped"), "{text}");
+    }
 
     #[test]
     fn openmetrics_only_when_asked_for() {
