@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the `pssst` container image from this checkout:
 #
-#   deploy/build-image.sh TAG [--arch x86_64|aarch64]
+#   deploy/build-image.sh TAG [--arch x86_64|aarch64|armv7]
 #
 # The image is FROM scratch: one static (musl) `pssst` at /pssst, its
 # entrypoint, run as UID/GID 65532 (no name: there is no /etc/passwd), no
@@ -12,11 +12,13 @@
 #     serve --key /etc/pssst/server.key --listen 0.0.0.0:7777
 #
 # x86_64 (the default) is built with cargo for x86_64-unknown-linux-musl
-# (aws-lc's C with Debian's musl-gcc, package musl-tools); aarch64 is
-# cross-built with zig (PyPI `ziglang` + `cargo-zigbuild`, as the wheels are)
-# for aarch64-unknown-linux-musl; both with the aws-lc X25519 backend. The
-# image is built by `podman build` (CONTAINER_ENGINE=docker works too) and
-# nothing is pulled. Prints the image's size.
+# (aws-lc's C with Debian's musl-gcc, package musl-tools); aarch64 and armv7
+# are cross-built with zig (PyPI `ziglang` + `cargo-zigbuild`, as the wheels
+# are) for aarch64-unknown-linux-musl and armv7-unknown-linux-musleabihf.
+# x86_64 and aarch64 use the aws-lc X25519 backend; armv7 uses the pure-Rust
+# x25519-dalek one (no aws-lc C build for 32-bit ARM: see docs/deploy.md).
+# The image is built by `podman build` (CONTAINER_ENGINE=docker works too)
+# and nothing is pulled. Prints the image's size.
 #
 # Env: CARGO_TARGET_DIR (default ./target; the zig build uses a directory of
 # its own under it), PSSST_CACHE (the zig tools' venv), CONTAINER_ENGINE.
@@ -24,7 +26,7 @@ set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO_ROOT"
 fail() { echo "build-image: FAIL: $*" >&2; exit 1; }
-usage() { echo "usage: deploy/build-image.sh TAG [--arch x86_64|aarch64]" >&2; exit 2; }
+usage() { echo "usage: deploy/build-image.sh TAG [--arch x86_64|aarch64|armv7]" >&2; exit 2; }
 
 TAG="" ARCH=x86_64
 while [ $# -gt 0 ]; do
@@ -41,11 +43,18 @@ command -v "$ENGINE" >/dev/null || fail "no $ENGINE"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$REPO_ROOT/target}"
 PSSST_CACHE="${PSSST_CACHE:-$REPO_ROOT/.cache}"
 
-# Rust's std for TARGET, added only when missing (a second `rustup target
-# add` can fail on a toolchain another build is using).
-ensure_rust_target() {
-  compgen -G "$(rustc --print target-libdir --target "$1")/libstd-*.rlib" >/dev/null \
-    || rustup target add "$1" >/dev/null || fail "cannot add Rust's std for $1"
+source "$REPO_ROOT/deploy/zig-tools.sh"   # ensure_zig_tools, ensure_rust_target, ...
+
+# A static musl pssst for TARGET with zig (TOOLCHAIN "" = rust-toolchain.toml's).
+zig_build_pssst() {
+  local target=$1 toolchain=$2
+  shift 2
+  ensure_zig_tools || fail "cannot install the zig tools"
+  ensure_rust_target "$target" "$toolchain" || fail "no Rust std for $target"
+  # (No objcopy here reads ARM: the linker leaves the debug lines out.)
+  CARGO_PROFILE_RELEASE_STRIP=debuginfo CARGO_TARGET_DIR="$ZIG_TARGET_DIR" \
+    in_toolchain "$toolchain" cargo zigbuild --release --locked -p pssst-cli --target "$target" "$@"
+  BINARY="$ZIG_TARGET_DIR/$target/release/pssst"
 }
 
 case "$ARCH" in
@@ -56,20 +65,19 @@ case "$ARCH" in
       DEBIAN_FRONTEND=noninteractive apt-get install -y -q musl-tools >/dev/null \
         || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q musl-tools >/dev/null; }
     } || fail "musl-gcc is missing and cannot be installed"
-    ensure_rust_target "$TARGET"
+    ensure_rust_target "$TARGET" || fail "no Rust std for $TARGET"
     cargo build --release --locked -p pssst-cli --target "$TARGET"
     BINARY="$CARGO_TARGET_DIR/$TARGET/release/pssst"
     ;;
   aarch64 | arm64)
     TARGET=aarch64-unknown-linux-musl PLATFORM=linux/arm64
-    source "$REPO_ROOT/deploy/zig-tools.sh"   # ensure_zig_tools, ZIG_TARGET_DIR
-    ensure_zig_tools
-    ensure_rust_target "$TARGET"
-    # (No objcopy here reads aarch64: the linker leaves the debug lines out.)
-    CARGO_PROFILE_RELEASE_STRIP=debuginfo CARGO_TARGET_DIR="$ZIG_TARGET_DIR" cargo zigbuild --release --locked -p pssst-cli --target "$TARGET"
-    BINARY="$ZIG_TARGET_DIR/$TARGET/release/pssst"
+    zig_build_pssst "$TARGET" ""
     ;;
-  *) fail "unknown --arch $ARCH (x86_64 or aarch64)" ;;
+  armv7 | arm)
+    TARGET=armv7-unknown-linux-musleabihf PLATFORM=linux/arm/v7
+    zig_build_pssst "$TARGET" "$ARMV7_MUSL_TOOLCHAIN" --no-default-features
+    ;;
+  *) fail "unknown --arch $ARCH (x86_64, aarch64 or armv7)" ;;
 esac
 
 [ -x "$BINARY" ] || fail "no binary at $BINARY"

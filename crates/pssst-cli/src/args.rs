@@ -25,6 +25,17 @@ pub(crate) fn seconds_in(
     }
 }
 
+/// The largest `--reply-cache-bytes`: 1 TiB, or all a 32-bit address space
+/// holds (armv7: `1 << 40` does not fit its `usize`).
+pub(crate) const REPLY_CACHE_BYTES_MAX: usize = {
+    const TIB: u64 = 1 << 40;
+    if TIB > usize::MAX as u64 {
+        usize::MAX
+    } else {
+        TIB as usize
+    }
+};
+
 /// Parses a byte count with an optional K, M or G suffix (powers of 1024)
 /// within `min..=max`.
 pub(crate) fn bytes_in(
@@ -115,7 +126,7 @@ mod tests {
 
     #[test]
     fn bytes_take_suffixes_and_are_range_checked() {
-        let parse = bytes_in(4096, 1 << 40);
+        let parse = bytes_in(4096, REPLY_CACHE_BYTES_MAX);
         assert_eq!(parse("64M"), Ok(64 << 20));
         assert_eq!(parse("8k"), Ok(8192));
         assert_eq!(parse("65536"), Ok(65536));

@@ -3,12 +3,11 @@
 //! check that each one ended where it must.
 
 use std::net::UdpSocket;
-use std::time::Duration;
 
 use pssst_udp::junk::{Junk, Outcome, SmallOrder, XorShift};
 use pssst_udp::{Counter, Stats, UdpServer};
 
-use super::{Checks, loopback, wait_for};
+use super::{CATCH_UP, Checks, loopback, wait_for};
 
 /// The kinds of junk sent, in turn.
 const KINDS: [Junk; 8] = [
@@ -43,11 +42,8 @@ pub fn send(server: &UdpServer, valid: &[u8]) -> Result<u64, String> {
             .send_to(&packet, server.local_addr())
             .map_err(|e| format!("sending junk: {e}"))?;
         sent += 1;
-        if sent.is_multiple_of(32) {
-            wait_for(
-                || server.stats().received() >= base + sent,
-                Duration::from_secs(2),
-            );
+        if sent.is_multiple_of(32) || sent == total {
+            wait_for(|| server.stats().received() >= base + sent, CATCH_UP);
         }
     }
     Ok(sent)

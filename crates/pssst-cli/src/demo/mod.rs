@@ -68,6 +68,12 @@ fn wait_for(mut done: impl FnMut() -> bool, limit: Duration) -> bool {
     true
 }
 
+/// How long the demo waits for a server to catch up before it checks the
+/// counters: it returns as soon as the server has, so the bound costs
+/// nothing when it does. Generous: under qemu-user on a loaded 2-core
+/// machine the junk flood's backlog took longer than 2 s to drain.
+const CATCH_UP: Duration = Duration::from_secs(60);
+
 /// Waits until the server has dealt with everything it received.
 fn settle(server: &UdpServer) -> Stats {
     wait_for(
@@ -75,7 +81,7 @@ fn settle(server: &UdpServer) -> Stats {
             let s = server.stats();
             s.settled() == s.received()
         },
-        Duration::from_secs(2),
+        CATCH_UP,
     );
     server.stats()
 }
@@ -140,6 +146,15 @@ pub fn run() -> Result<(), String> {
             .map_err(|_| "junk thread panicked".to_string())??;
         Ok((sent, row))
     })?;
+    // Every datagram of the flood (junk, valid requests, retransmissions)
+    // must have been taken in before the counters are read: `settle` alone
+    // can find the workers idle for a moment while junk is still queued
+    // (seen under qemu-user on a loaded machine).
+    let flood_datagrams = junk_sent + DURING_FLOOD + flood_row.retransmissions();
+    wait_for(
+        || open.stats().received() >= before_junk.received() + flood_datagrams,
+        CATCH_UP,
+    );
     let during_flood = settle(&open).since(&before_junk);
     flood::check(
         &mut checks,

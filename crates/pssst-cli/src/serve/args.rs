@@ -76,7 +76,7 @@ pub(crate) struct ServeArgs {
     /// --forward; suffix K, M or G). The oldest are evicted first; a retry
     /// whose reply was evicted gets none (reply_forgotten), never a second run
     #[arg(long, default_value = "64M", value_name = "BYTES",
-          value_parser = args::bytes_in(4096, 1 << 40))]
+          value_parser = args::bytes_in(4096, args::REPLY_CACHE_BYTES_MAX))]
     pub(super) reply_cache_bytes: usize,
     /// New requests per --reply-cache-ttl whose ids the reply cache has room
     /// for (about 2.5 bytes each; default 50,000 per second of TTL, at most
