@@ -17,9 +17,11 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+# The device workspace's own target directory, as in tests/legs/80-device.sh.
+DEVICE_TARGET_DIR="$CARGO_TARGET_DIR/devices"
 CACHE="${PSSST_CACHE:-$PWD/.cache}/monocypher"
 # The device workspace, with its own build configuration.
-device_cargo() { (cd devices && cargo "$@"); }
+device_cargo() { (cd devices && CARGO_TARGET_DIR="$DEVICE_TARGET_DIR" cargo "$@"); }
 
 command -v riscv64-unknown-elf-gcc >/dev/null || apt-get install -y gcc-riscv64-unknown-elf >&2
 export CC_riscv32imc_unknown_none_elf=riscv64-unknown-elf-gcc
@@ -93,13 +95,13 @@ for board in microbit mps2-an386 riscv-virt; do
   target="${TARGET[$board]}"
   device_cargo build -q --profile size --target "$target" -p pssst-firmware \
     --features "$board" --bin client-only >&2
-  elf="$CARGO_TARGET_DIR/$target/size/client-only"
+  elf="$DEVICE_TARGET_DIR/$target/size/client-only"
   read -r flash ram < <(sizes "$elf")
   stack="$(run "$board" "$elf" | sed -n 's/^peak stack //p')"
   [ -n "$stack" ] || { echo "client-only failed on $board" >&2; exit 1; }
   device_cargo build -q --release --target "$target" -p pssst-firmware \
     --features "$board,monocypher" --bin measure >&2
-  out="$(run "$board" "$CARGO_TARGET_DIR/$target/release/measure")"
+  out="$(run "$board" "$DEVICE_TARGET_DIR/$target/release/measure")"
   grep -q "^0 failures" <<<"$out" || { echo "measure failed on $board: $out" >&2; exit 1; }
   first=1
   while read -r _ name instructions bytes; do
@@ -119,7 +121,7 @@ for board in microbit mps2-an386 riscv-virt; do
   if [ "$board" = mps2-an386 ]; then
     device_cargo build -q --release --target "$target" -p pssst-firmware \
       --features "$board,monocypher,cortex-m4-asm" --bin measure >&2
-    out="$(run "$board" "$CARGO_TARGET_DIR/$target/release/measure")"
+    out="$(run "$board" "$DEVICE_TARGET_DIR/$target/release/measure")"
     grep -q "^0 failures" <<<"$out" || { echo "measure (cortex-m4-asm) failed: $out" >&2; exit 1; }
     asm="$(awk '$2=="x25519"{print $3}' <<<"$out")"
     printf '| | | | x25519, feature cortex-m4-asm (salty) | %d | %d B |\n' "$asm" \

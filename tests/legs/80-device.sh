@@ -16,8 +16,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 TARGETS=(thumbv6m-none-eabi thumbv7em-none-eabihf riscv32imc-unknown-none-elf)
 WORK="$(mktemp -d)"
 SERVER_PID=""
+CLI_BUILD_PID=""
 cleanup() {
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
+  [ -n "$CLI_BUILD_PID" ] && kill "$CLI_BUILD_PID" 2>/dev/null
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -37,8 +39,16 @@ for tool in "${TOOLS[@]}"; do
   command -v "$tool" >/dev/null || fail "$tool is missing and could not be installed"
 done
 
+# The host's pssst (for the serve test at the end) builds meanwhile: the
+# device builds (one codegen unit, fat LTO) leave a core idle most of the
+# time. Cargo locks a target directory per build, so the device workspace
+# builds into a directory of its own; it shares nothing with the host build.
+echo "--- cargo build --release -p pssst-cli, in the background"
+cargo build --release -p pssst-cli >"$WORK/cli-build.log" 2>&1 &
+CLI_BUILD_PID=$!
+DEVICE_TARGET_DIR="$CARGO_TARGET_DIR/devices"
 # The device workspace, with its own build configuration.
-device_cargo() { (cd devices && cargo "$@"); }
+device_cargo() { (cd devices && CARGO_TARGET_DIR="$DEVICE_TARGET_DIR" cargo "$@"); }
 # QEMU for each board; the firmware's semihosting exit is QEMU's status.
 declare -A MACHINE=(
   [microbit]="qemu-system-arm -M microbit"
@@ -84,12 +94,12 @@ for board in microbit mps2-an386 riscv-virt; do
   # shellcheck disable=SC2086 # BINS holds options
   device_cargo build --release --target "${TARGET[$board]}" -p pssst-firmware \
     -p pssst-device --features "${FEATURES[$board]}" ${BINS[$board]} --lib
-  run_qemu "$board" "$CARGO_TARGET_DIR/${TARGET[$board]}/release/vectors"
+  run_qemu "$board" "$DEVICE_TARGET_DIR/${TARGET[$board]}/release/vectors"
 done
 
 echo "--- C firmware: libpssst.a (built above for each target), Debian's bare-metal GCCs"
 for target in "${TARGETS[@]}"; do
-  [ -s "$CARGO_TARGET_DIR/$target/release/libpssst.a" ] || fail "no libpssst.a for $target"
+  [ -s "$DEVICE_TARGET_DIR/$target/release/libpssst.a" ] || fail "no libpssst.a for $target"
 done
 python3 tests/c/vectors_to_c.py > "$WORK/vectors.h"
 declare -A CC=(
@@ -105,12 +115,13 @@ for board in microbit mps2-an386 riscv-virt; do
     -nostdlib -ffunction-sections -fdata-sections -Iinclude -Idevices/c -I"$WORK" \
     -L"$WORK/$board" -T devices/c/sections.ld -Wl,--gc-sections -Wl,--no-warn-execstack \
     -o "$WORK/$board/vectors-c.elf" devices/c/startup.c devices/c/vectors.c \
-    "$CARGO_TARGET_DIR/${TARGET[$board]}/release/libpssst.a" -lgcc
+    "$DEVICE_TARGET_DIR/${TARGET[$board]}/release/libpssst.a" -lgcc
   run_qemu "$board" "$WORK/$board/vectors-c.elf"
 done
 
 echo "--- the M4 as a client of a real pssst serve (serial port, relay, UDP)"
-cargo build --release -p pssst-cli
+wait "$CLI_BUILD_PID" || { cat "$WORK/cli-build.log" >&2; fail "cargo build -p pssst-cli failed"; }
+CLI_BUILD_PID=""
 PSSST="$CARGO_TARGET_DIR/release/pssst"
 "$PSSST" keygen "$WORK/server.key" >/dev/null
 # The reply names the client's key (or "anonymous") and repeats 20 bytes:
@@ -132,7 +143,7 @@ status=0
 timeout 300 python3 tests/device/relay.py --server "$ADDR" --server-key "$SERVER_PUB" -- \
   qemu-system-arm -M mps2-an386 -display none -monitor none \
   -semihosting-config enable=on,target=native \
-  -kernel "$CARGO_TARGET_DIR/thumbv7em-none-eabihf/release/serve-client" | tee "$WORK/relay.out" ||
+  -kernel "$DEVICE_TARGET_DIR/thumbv7em-none-eabihf/release/serve-client" | tee "$WORK/relay.out" ||
   status=$?
 [ "$status" = 0 ] || fail "serve-client exited $status"
 grep -q "^ok anonymous: reply \"anonymous:" "$WORK/relay.out" || fail "no anonymous reply"
