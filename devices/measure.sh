@@ -4,20 +4,24 @@
 # (virt), prints as Markdown:
 #   - flash and RAM of the client-only firmware (devices/firmware, bin
 #     client-only, profile `size`: a client-authenticated client packing one
-#     request and unpacking its reply) with sha2's compact SHA-256 (and, in
-#     brackets, its default unrolled one), RAM including its peak stack;
+#     request and unpacking its reply; devices/.cargo/config.toml gives it
+#     sha2's compact SHA-256), RAM including its peak stack;
 #   - instructions (QEMU -icount shift=0, checked against a calibration loop)
 #     and peak stack (stack painting) per operation, from bin `measure`;
 #   - Monocypher's X25519 (the C inside the crate monocypher-sys, fetched with
 #     cargo), compiled into the same firmware at -O3 by the target's GCC and
-#     measured the same way, with the ratio.
+#     measured the same way, with the ratio; on the Cortex-M4 also the opt-in
+#     assembly X25519 (feature cortex-m4-asm, the crate salty).
 # Usage: bash devices/measure.sh   (needs what tests/legs/80-device.sh installs,
 # plus gcc-riscv64-unknown-elf for Monocypher on RISC-V, installed here).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+# The device workspace's own target directory, as in tests/legs/80-device.sh.
+DEVICE_TARGET_DIR="$CARGO_TARGET_DIR/devices"
 CACHE="${PSSST_CACHE:-$PWD/.cache}/monocypher"
-DEVICES=(--manifest-path devices/Cargo.toml)
+# The device workspace, with its own build configuration.
+device_cargo() { (cd devices && CARGO_TARGET_DIR="$DEVICE_TARGET_DIR" cargo "$@"); }
 
 command -v riscv64-unknown-elf-gcc >/dev/null || apt-get install -y gcc-riscv64-unknown-elf >&2
 export CC_riscv32imc_unknown_none_elf=riscv64-unknown-elf-gcc
@@ -56,11 +60,6 @@ run() {  # board elf
     -semihosting-config enable=on,target=native -kernel "$2"
 }
 
-# sha2's compact SHA-256 (a loop, not 64 unrolled rounds): 9 KiB less flash
-# for a few thousand instructions per packet. The cfg applies to every crate,
-# so these builds get a target directory of their own.
-COMPACT=(env RUSTFLAGS='--cfg sha2_backend_soft="compact"' CARGO_TARGET_DIR="$CARGO_TARGET_DIR/compact-sha2")
-
 # Flash (code, read-only data, initial values of .data) and static RAM of an ELF.
 sizes() {
   python3 - "$1" <<'EOF'
@@ -90,28 +89,25 @@ div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 echo "Monocypher: $MONOCYPHER_VERSION; QEMU: $(qemu-system-arm --version | head -n1)"
 echo
-echo "| core | client-only flash (default SHA-256) | client-only RAM (static + peak stack) | operation | instructions | peak stack |"
+echo "| core | client-only flash | client-only RAM (static + peak stack) | operation | instructions | peak stack |"
 echo "|---|--:|--:|---|--:|--:|"
 for board in microbit mps2-an386 riscv-virt; do
   target="${TARGET[$board]}"
-  cargo build "${DEVICES[@]}" -q --profile size --target "$target" -p pssst-firmware \
+  device_cargo build -q --profile size --target "$target" -p pssst-firmware \
     --features "$board" --bin client-only >&2
-  read -r default_flash _ < <(sizes "$CARGO_TARGET_DIR/$target/size/client-only")
-  "${COMPACT[@]}" cargo build "${DEVICES[@]}" -q --profile size --target "$target" \
-    -p pssst-firmware --features "$board" --bin client-only >&2
-  elf="$CARGO_TARGET_DIR/compact-sha2/$target/size/client-only"
+  elf="$DEVICE_TARGET_DIR/$target/size/client-only"
   read -r flash ram < <(sizes "$elf")
   stack="$(run "$board" "$elf" | sed -n 's/^peak stack //p')"
   [ -n "$stack" ] || { echo "client-only failed on $board" >&2; exit 1; }
-  cargo build "${DEVICES[@]}" -q --release --target "$target" -p pssst-firmware \
+  device_cargo build -q --release --target "$target" -p pssst-firmware \
     --features "$board,monocypher" --bin measure >&2
-  out="$(run "$board" "$CARGO_TARGET_DIR/$target/release/measure")"
+  out="$(run "$board" "$DEVICE_TARGET_DIR/$target/release/measure")"
   grep -q "^0 failures" <<<"$out" || { echo "measure failed on $board: $out" >&2; exit 1; }
   first=1
   while read -r _ name instructions bytes; do
     if [ "$first" = 1 ]; then
-      printf '| %s | %s KiB (%s KiB) | %d B + %d B = %s KiB |' "${CORE[$board]}" \
-        "$(div "$flash" 1024)" "$(div "$default_flash" 1024)" "$ram" "$stack" \
+      printf '| %s | %s KiB | %d B + %d B = %s KiB |' "${CORE[$board]}" \
+        "$(div "$flash" 1024)" "$ram" "$stack" \
         "$(div $((ram + stack)) 1024)"
       first=0
     else
@@ -122,4 +118,15 @@ for board in microbit mps2-an386 riscv-virt; do
   ours="$(awk '$2=="x25519"{print $3}' <<<"$out")"
   theirs="$(awk '$2=="monocypher_x25519"{print $3}' <<<"$out")"
   printf '| | | | **X25519 instructions, ours / Monocypher** | **%s** | |\n' "$(div "$ours" "$theirs")"
+  if [ "$board" = mps2-an386 ]; then
+    device_cargo build -q --release --target "$target" -p pssst-firmware \
+      --features "$board,monocypher,cortex-m4-asm" --bin measure >&2
+    out="$(run "$board" "$DEVICE_TARGET_DIR/$target/release/measure")"
+    grep -q "^0 failures" <<<"$out" || { echo "measure (cortex-m4-asm) failed: $out" >&2; exit 1; }
+    asm="$(awk '$2=="x25519"{print $3}' <<<"$out")"
+    printf '| | | | x25519, feature cortex-m4-asm (salty) | %d | %d B |\n' "$asm" \
+      "$(awk '$2=="x25519"{print $4}' <<<"$out")"
+    printf '| | | | **X25519 instructions, cortex-m4-asm / Monocypher** | **%s** | |\n' \
+      "$(div "$asm" "$theirs")"
+  fi
 done

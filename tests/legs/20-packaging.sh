@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Packaging: the published crates (pssst-core, pssst-udp, pssst-cli,
-# pssst-ffi and its proc-macro pssst-ffi-macros) package cleanly, each with
+# pssst-ffi, its proc-macro pssst-ffi-macros and pssst-ffi-core) package cleanly, each with
 # its own README and both license files; `cargo publish --dry-run` has
 # nothing to say; their docs build with -D warnings; and the minimum
 # supported Rust version (`rust-version` in Cargo.toml) is true.
@@ -15,7 +15,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 fail() { echo "FATAL: $*" >&2; exit 1; }
 step() { echo "--- $*"; }
 
-published=(pssst-core pssst-udp pssst-cli pssst-ffi-macros pssst-ffi)
+published=(pssst-core pssst-udp pssst-cli pssst-ffi-macros pssst-ffi-core pssst-ffi)
 select=()
 for crate in "${published[@]}"; do select+=(-p "$crate"); done
 work="$(mktemp -d "${TMPDIR:-/tmp}/pssst-packaging.XXXXXX")"
@@ -75,7 +75,7 @@ done
 
 step "docs of the library crates: RUSTDOCFLAGS='-D warnings' cargo doc --all-features"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features --locked \
-  -p pssst-core -p pssst-udp -p pssst-ffi -p pssst-ffi-macros
+  -p pssst-core -p pssst-udp -p pssst-ffi -p pssst-ffi-core -p pssst-ffi-macros
 
 msrv="$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml)"
 [ -n "$msrv" ] || fail "no rust-version in Cargo.toml"

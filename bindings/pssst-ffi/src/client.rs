@@ -9,10 +9,10 @@ use zeroize::Zeroizing;
 
 use crate::buffers::{self, Out, check_buffers, write_len};
 use crate::handle::{self, castable};
-use crate::result::pssst_result::{self, *};
+use crate::result::pssst_result;
 use crate::result::status;
-use crate::rng::{CallbackRng, pssst_random_fn};
 use crate::suite::PSSST_SUITE_X25519_AESGCM128;
+use pssst_ffi_core::{CallbackRng, pssst_random_fn};
 
 /// A PSSST client for one server public key and one cipher suite,
 /// anonymous or client-authenticated.
@@ -268,9 +268,8 @@ impl PackRequest {
         let mut rng = match self.random {
             Randomness::OperatingSystem => None,
             Randomness::Callback(random, context) => {
-                let random = random.ok_or(PSSST_ERR_NULL_ARGUMENT)?;
                 // SAFETY: the contract (a well-behaved callback).
-                Some(unsafe { CallbackRng::new(random, context) })
+                Some(unsafe { CallbackRng::new(random, context) }?)
             }
         };
         check_buffers(self.message, self.packet)?;

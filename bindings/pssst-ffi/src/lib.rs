@@ -1,7 +1,9 @@
 //! # pssst-ffi: the C API of pssst-core
 //!
 //! Builds `libpssst.so` / `libpssst.a`; `include/pssst.h` is generated from
-//! this crate by cbindgen (see `bindings/pssst-ffi/gen-header.sh`).
+//! this crate by cbindgen (see `bindings/pssst-ffi/gen-header.sh`), with the
+//! result codes and the RNG callback type from `pssst-ffi-core`, which the
+//! device library (devices/pssst-device) shares.
 //!
 //! Conventions, as in rustls-ffi:
 //! - one module per C "class" (`pssst_client`, `pssst_server` and their
@@ -25,14 +27,13 @@ pub mod keys;
 mod panic;
 pub mod result;
 pub mod retry;
-mod rng;
 pub mod server;
 pub mod suite;
 
 pub use client::{pssst_client, pssst_client_reply_handler};
+pub use pssst_ffi_core::pssst_random_fn;
 pub use result::pssst_result;
 pub use retry::{PSSST_RETRANSMISSION_WINDOW_MS, pssst_retry_schedule};
-pub use rng::pssst_random_fn;
 pub use server::{pssst_server, pssst_server_reply_handler};
 pub use suite::{PSSST_SUITE_X25519_AESGCM128, PSSST_SUITE_X25519_AESGCMSIV128};
 

@@ -55,6 +55,8 @@
 //! - `precomputed-tables` (default): x25519-dalek's basepoint tables, about
 //!   30 KiB of flash for twice as fast key generation and anonymous requests.
 //! - `aws-lc`: X25519 from AWS-LC (about 2x faster) instead of x25519-dalek.
+//! - `cortex-m4-asm` (opt-in, Cortex-M4/M33 only): X25519 from the crate
+//!   `salty`, Björn Haase's Cortex-M4 assembly field arithmetic.
 //!
 //! `default-features = false` is the smallest build, for microcontrollers:
 //! no tables, no allocator, no OS RNG, and neither half until asked for
@@ -115,7 +117,8 @@ pub use server::{OpenedRequest, RequestRef, Server, ServerReplyHandler};
 pub use session::{DH_PARAM_LEN, TAG_LEN};
 pub use suite::{CipherSuite, CipherSuites, SUITE_X25519_AESGCM128, SUITE_X25519_AESGCMSIV128};
 
-/// Name of the X25519 backend compiled in: `"aws-lc"` or `"x25519-dalek"`.
+/// Name of the X25519 backend compiled in: `"aws-lc"`, `"x25519-dalek"` or
+/// `"salty"` (feature `cortex-m4-asm`, on a Cortex-M4).
 pub const BACKEND: &str = backend::NAME;
 
 /// Re-exported so callers can name the RNG traits the `_with_rng` methods take.

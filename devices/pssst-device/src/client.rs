@@ -5,11 +5,11 @@ use core::ffi::c_void;
 use pssst_core::{CipherSuite, Client, ClientReplyHandler, PrivateKey, PublicKey};
 
 use crate::result::{
-    PSSST_ERR_BUFFERS_OVERLAP, PSSST_ERR_NULL_ARGUMENT, code, core, pssst_result, status,
+    PSSST_ERR_BUFFERS_OVERLAP, PSSST_ERR_NULL_ARGUMENT, core, pssst_result, status,
 };
-use crate::rng::{CallbackRng, pssst_random_fn};
 use crate::sizes;
 use crate::slot::{Storage, bytes, bytes_mut, key, out, overlap};
+use pssst_ffi_core::{CallbackRng, pssst_random_fn};
 
 /// Caller-owned storage for one client (`PSSST_DEVICE_CLIENT_SIZE` bytes).
 pub type pssst_device_client = Storage<{ sizes::CLIENT }>;
@@ -150,7 +150,7 @@ pub unsafe extern "C" fn pssst_device_client_reply_handler_unpack(
         }
         // SAFETY: the block holds only ClientReplyHandlers.
         let Some(handler) = (unsafe { storage.get::<ClientReplyHandler>() }) else {
-            return Err(code(pssst_core::Error::HandlerReused));
+            return Err(pssst_result::from(pssst_core::Error::HandlerReused));
         };
         *message_len = packet.len().saturating_sub(pssst_core::PACKET_OVERHEAD);
         *message_len = core(handler.unpack_reply_into(packet, message))?;

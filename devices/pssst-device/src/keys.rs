@@ -5,8 +5,8 @@ use core::ffi::c_void;
 use pssst_core::{PrivateKey, generate_key_pair_with_rng};
 
 use crate::result::{core, pssst_result, status};
-use crate::rng::{CallbackRng, pssst_random_fn};
 use crate::slot::{bytes_mut, key};
+use pssst_ffi_core::{CallbackRng, pssst_random_fn};
 
 /// Makes a key pair with 32 bytes from `random`: private key (clamped) into
 /// `private_key[32]`, public key into `public_key[32]`.

@@ -7,7 +7,8 @@
 //! - Randomness comes from the caller's `pssst_random_fn` callback (the type
 //!   of pssst.h), asked for 32 bytes at the moment an ephemeral key is made,
 //!   so no code path can pack a request with an ephemeral used before.
-//! - Results are pssst.h's `pssst_result` codes.
+//! - Results are pssst.h's `pssst_result` codes; they and the RNG adapter
+//!   come from pssst-ffi-core, which the host library shares.
 //! - Built with `panic = "abort"`: no unwinding can reach C. No panic is
 //!   reachable from any input; if one happened (a bug) the core halts.
 #![no_std]
@@ -17,7 +18,6 @@
 mod client;
 mod keys;
 mod result;
-mod rng;
 #[cfg(feature = "server")]
 mod server;
 mod sizes;

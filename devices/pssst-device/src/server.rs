@@ -3,7 +3,7 @@
 use pssst_core::{PrivateKey, Server, ServerReplyHandler};
 
 use crate::result::{
-    PSSST_ERR_BUFFERS_OVERLAP, PSSST_ERR_NULL_ARGUMENT, code, core, pssst_result, status,
+    PSSST_ERR_BUFFERS_OVERLAP, PSSST_ERR_NULL_ARGUMENT, core, pssst_result, status,
 };
 use crate::sizes;
 use crate::slot::{Storage, bytes, bytes_mut, key, out, overlap};
@@ -134,7 +134,7 @@ pub unsafe extern "C" fn pssst_device_server_reply_handler_pack(
         }
         // SAFETY: the block holds only ServerReplyHandlers.
         let handler = unsafe { storage.take::<ServerReplyHandler>() }
-            .ok_or(code(pssst_core::Error::HandlerReused))?;
+            .ok_or(pssst_result::from(pssst_core::Error::HandlerReused))?;
         *packet_len = message.len().saturating_add(pssst_core::PACKET_OVERHEAD);
         *packet_len = core(handler.pack_reply_into(message, packet))?;
         Ok(())

@@ -3,7 +3,9 @@
 //! X25519 is nearly all of the cost of a PSSST packet, so the backend is the
 //! one thing worth swapping: `x25519-dalek` (portable, pure Rust, default) or
 //! AWS-LC (`aws-lc` feature; formally verified assembly, about 2x faster on
-//! x86_64). Public so that benchmarks can time the raw multiplications.
+//! x86_64) or, on a Cortex-M4, `salty` with Haase's assembly field arithmetic
+//! (`cortex-m4-asm` feature). Public so that benchmarks can time the raw
+//! multiplications.
 
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
@@ -15,12 +17,27 @@ mod aws_lc;
 #[cfg(feature = "aws-lc")]
 use aws_lc as imp;
 
-#[cfg(not(feature = "aws-lc"))]
+#[cfg(all(feature = "cortex-m4-asm", target_os = "none", pssst_cortex_m4))]
+mod salty;
+#[cfg(all(feature = "cortex-m4-asm", target_os = "none", pssst_cortex_m4))]
+use salty as imp;
+// salty has a portable fallback (TweetNaCl, several times slower than
+// x25519-dalek): asking for the assembly on a core without it is a mistake.
+#[cfg(all(feature = "cortex-m4-asm", target_os = "none", not(pssst_cortex_m4)))]
+compile_error!("feature `cortex-m4-asm` needs a Cortex-M4/M33 target (thumbv7em, thumbv8m.main)");
+
+#[cfg(not(any(
+    feature = "aws-lc",
+    all(feature = "cortex-m4-asm", target_os = "none", pssst_cortex_m4)
+)))]
 mod dalek;
-#[cfg(not(feature = "aws-lc"))]
+#[cfg(not(any(
+    feature = "aws-lc",
+    all(feature = "cortex-m4-asm", target_os = "none", pssst_cortex_m4)
+)))]
 use dalek as imp;
 
-/// Name of the backend compiled in: `"aws-lc"` or `"x25519-dalek"`.
+/// Name of the backend compiled in: `"aws-lc"`, `"x25519-dalek"` or `"salty"`.
 pub const NAME: &str = imp::NAME;
 
 /// X25519(scalar, 9): the public key or DH parameter for `scalar`.

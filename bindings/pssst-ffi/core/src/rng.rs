@@ -1,17 +1,32 @@
-//! The caller's random number generator (pssst.h's `pssst_random_fn`).
+//! The caller's random number generator, as rand_core sees it.
 
 use core::ffi::{c_int, c_void};
+use core::fmt;
 
 use pssst_core::rand_core::{TryCryptoRng, TryRng};
 
-use crate::result::{PSSST_ERR_NULL_ARGUMENT, pssst_result};
+use crate::pssst_result::{self, PSSST_ERR_NULL_ARGUMENT};
 
-/// Fills `buffer` with `len` secure random bytes and returns 0, or returns
-/// anything else on failure (the call then fails with PSSST_ERR_RNG_FAILURE).
+/// A random number generator the caller supplies: fills `buffer` with `len`
+/// cryptographically secure random bytes and returns 0, or returns any
+/// other value on failure (the pssst call then fails with
+/// `PSSST_ERR_RNG_FAILURE`). `context` is passed through unchanged.
 pub type pssst_random_fn =
     Option<unsafe extern "C" fn(context: *mut c_void, buffer: *mut u8, len: usize) -> c_int>;
 
-/// A `pssst_random_fn` and its context, as a rand_core RNG.
+/// The callback failed.
+#[derive(Debug)]
+pub struct CallbackFailed;
+
+impl fmt::Display for CallbackFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the random callback failed")
+    }
+}
+
+impl core::error::Error for CallbackFailed {}
+
+/// Adapts a `pssst_random_fn` and its context to rand_core.
 #[derive(Debug)]
 pub struct CallbackRng {
     fill: unsafe extern "C" fn(*mut c_void, *mut u8, usize) -> c_int,
@@ -19,9 +34,12 @@ pub struct CallbackRng {
 }
 
 impl CallbackRng {
-    /// PSSST_ERR_NULL_ARGUMENT for a NULL callback.
+    /// `PSSST_ERR_NULL_ARGUMENT` for a NULL callback.
+    ///
     /// # Safety
-    /// `fill` writes at most the `len` bytes it is given (and its context).
+    /// `fill` fills the buffer it is given with that many bytes, reads and
+    /// writes nothing else but `context`, and does not unwind.
+    #[allow(unsafe_code)] // Records the callback's contract.
     pub unsafe fn new(
         fill: pssst_random_fn,
         context: *mut c_void,
@@ -30,18 +48,6 @@ impl CallbackRng {
         Ok(CallbackRng { fill, context })
     }
 }
-
-/// The callback returned non-zero.
-#[derive(Debug)]
-pub struct CallbackFailed;
-
-impl core::fmt::Display for CallbackFailed {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("the random callback failed")
-    }
-}
-
-impl core::error::Error for CallbackFailed {}
 
 impl TryRng for CallbackRng {
     type Error = CallbackFailed;
@@ -59,8 +65,9 @@ impl TryRng for CallbackRng {
     }
 
     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), CallbackFailed> {
-        // SAFETY: `dst` is `dst.len()` writable bytes; the callback's
-        // contract (CallbackRng::new) is to write only those.
+        #[allow(unsafe_code)]
+        // SAFETY: `dst` is a valid, exclusive buffer of `dst.len()` bytes,
+        // and `new`'s contract says the callback writes only inside it.
         let status = unsafe { (self.fill)(self.context, dst.as_mut_ptr(), dst.len()) };
         if status == 0 {
             Ok(())
@@ -70,4 +77,5 @@ impl TryRng for CallbackRng {
     }
 }
 
+/// The caller promised cryptographically secure bytes.
 impl TryCryptoRng for CallbackRng {}
