@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 use crate::header::Header;
 use crate::keys::{KEY_LEN, PrivateKey, PublicKey, clamp};
 use crate::request_id::RequestId;
-use crate::session::{BODY_OFFSET, DH_PARAM_LEN, Direction, SessionKeys, dh_param_of, packet_len};
+use crate::session::{BODY_OFFSET, DH_PARAM_LEN, Direction, SessionKeys, packet_len};
 use crate::suite::CipherSuite;
 use crate::{CLIENT_AUTH_OVERHEAD, Error, PACKET_OVERHEAD, Result, backend};
 
@@ -315,7 +315,7 @@ impl ClientReplyHandler {
             .ok_or(Error::Truncated)?;
         if suite != self.suite
             || header.is_client_auth() != self.client_auth
-            || dh_param_of(packet)? != self.dh_param
+            || RequestId::of(packet).ok_or(Error::Truncated)? != self.request_id()
         {
             return Err(Error::ReplyMismatch);
         }

@@ -221,13 +221,6 @@ pub(crate) fn packet_len(plaintext_len: usize) -> Result<usize> {
         .ok_or(Error::MessageTooLarge)
 }
 
-/// The DH parameter of a packet already known to be long enough.
-pub(crate) fn dh_param_of(packet: &[u8]) -> Result<[u8; DH_PARAM_LEN]> {
-    crate::layout::dh_param(packet)
-        .copied()
-        .ok_or(Error::Truncated)
-}
-
 impl core::fmt::Debug for SessionKeys {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("SessionKeys(<redacted>)")
