@@ -4,6 +4,8 @@
 //! file uses a part of it.
 #![allow(dead_code)]
 
+pub mod kernel_sockets;
+
 use std::net::{SocketAddr, UdpSocket};
 use std::thread::JoinHandle;
 use std::time::Duration;
