@@ -82,8 +82,9 @@ impl FakeServer {
 
     /// On a thread: receives three copies of one request (the client needs
     /// [`persistent`] retries), checks they are identical, and answers the
-    /// third with "third time lucky".
-    pub fn answer_the_third_copy(self) -> JoinHandle<()> {
+    /// third with "third time lucky". Returns itself and the request, for
+    /// [`FakeServer::more_copies`].
+    pub fn answer_the_third_copy(self) -> JoinHandle<(FakeServer, Vec<u8>)> {
         std::thread::spawn(move || {
             let (first, _) = self.receive();
             let (second, _) = self.receive();
@@ -96,13 +97,24 @@ impl FakeServer {
                 .pack_reply(b"third time lucky")
                 .unwrap();
             self.socket.send_to(&reply, peer).unwrap();
+            (self, first)
         })
+    }
+
+    /// Receives `count` more datagrams, each a copy of `request`: on a
+    /// loaded machine the client may send more copies before the reply
+    /// reaches it, and each one it counts must have left.
+    pub fn more_copies(&self, request: &[u8], count: u32) {
+        for _ in 0..count {
+            assert_eq!(self.receive().0, request, "not a copy of the request");
+        }
     }
 
     /// On a thread: answers a first request with "first", then sends four
     /// datagrams that are not the reply to the second request (junk, the
     /// request reflected, the stale first reply, a forged reply) before the
-    /// genuine "second".
+    /// genuine "second". The client needs [`patient`] waits: a second copy
+    /// of the request would make `attempts` 2.
     pub fn junk_before_the_genuine_reply(self) -> JoinHandle<()> {
         std::thread::spawn(move || {
             let (request, peer) = self.receive();
@@ -110,7 +122,14 @@ impl FakeServer {
             let first_reply = first.reply_handler.pack_reply(b"first").unwrap();
             self.socket.send_to(&first_reply, peer).unwrap();
 
-            let (request, peer) = self.receive();
+            // Copies of the first request (sent before its reply arrived)
+            // are not the second one.
+            let (request, peer) = loop {
+                let (datagram, peer) = self.receive();
+                if datagram != request {
+                    break (datagram, peer);
+                }
+            };
             let second = self.server.unpack_request(&request).unwrap();
             self.socket.send_to(b"junk", peer).unwrap();
             self.socket.send_to(&request, peer).unwrap();
