@@ -12,7 +12,7 @@ use pssst_udp::{
 
 mod common;
 use common::kernel_sockets::{own_sockets, udp_sockets};
-use common::{FakeServer, impatient, loopback, patient, persistent, quick, start};
+use common::{FakeServer, impatient, loopback, patient, persistent, quick, settled_when, start};
 
 fn anonymous(server: &UdpServer, schedule: RetrySchedule) -> UdpClient {
     let client = Client::new(server.public_key()).unwrap();
@@ -27,15 +27,7 @@ fn authenticated(server: &UdpServer, key: &PrivateKey, schedule: RetrySchedule) 
 /// Waits (bounded) until the server has settled every datagram it received
 /// and at least `received` of them.
 fn settled(server: &UdpServer, received: u64) -> Stats {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let stats = server.stats();
-        if stats.received() >= received && stats.settled() == stats.received() {
-            return stats;
-        }
-        assert!(Instant::now() < deadline, "server did not settle: {stats}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    settled_when(server, |stats| stats.received() >= received)
 }
 
 #[test]
@@ -141,8 +133,9 @@ fn no_reply_is_larger_than_its_request() {
         auth.request(&[7; 40]),
         Err(ClientError::TimedOut { attempts: 2, .. })
     ));
+    settled_when(&server, |s| s.get(Counter::DroppedAmplification) >= 4);
     let stats = server.shutdown();
-    assert_eq!(stats.get(Counter::DroppedAmplification), 4);
+    assert_eq!(stats.get(Counter::DroppedAmplification), 4, "{stats}");
     // Every other datagram is a copy of the empty request (more than one if
     // a reply was slower than the client's first wait), and answered.
     assert_eq!(stats.answered(), stats.received() - 4, "{stats}");
@@ -178,13 +171,8 @@ fn closed_service_answers_only_authorized_keys() {
         Err(ClientError::TimedOut { .. })
     ));
 
-    // Two attempts each for the anonymous client and the stranger. The
-    // last may still be queued when the client gives up: wait (bounded)
-    // until the server has read it, since shutdown drops what is queued.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while server.stats().get(Counter::DroppedUnauthorized) < 4 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    // Two attempts each for the anonymous client and the stranger.
+    settled_when(&server, |s| s.get(Counter::DroppedUnauthorized) >= 4);
     let stats = server.shutdown();
     assert!(stats.answered() >= 1, "{stats}");
     assert_eq!(stats.get(Counter::DroppedUnauthorized), 4, "{stats}");
@@ -201,7 +189,9 @@ fn a_handler_may_decline_to_answer() {
         anon.request(b"hello?"),
         Err(ClientError::TimedOut { .. })
     ));
-    assert_eq!(server.shutdown().get(Counter::NoReply), 2);
+    settled_when(&server, |s| s.get(Counter::NoReply) >= 2);
+    let stats = server.shutdown();
+    assert_eq!(stats.get(Counter::NoReply), 2, "{stats}");
 }
 
 #[test]

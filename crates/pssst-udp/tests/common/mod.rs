@@ -8,10 +8,10 @@ pub mod kernel_sockets;
 
 use std::net::{SocketAddr, UdpSocket};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pssst_core::{PublicKey, Server, generate_key_pair};
-use pssst_udp::{Handler, RetrySchedule, ServerConfig, UdpServer};
+use pssst_udp::{Handler, RetrySchedule, ServerConfig, Stats, UdpServer};
 
 pub fn loopback() -> SocketAddr {
     "127.0.0.1:0".parse().unwrap()
@@ -38,6 +38,22 @@ pub fn impatient() -> RetrySchedule {
 /// Short waits and many retries: for the retransmission scenario.
 pub fn persistent() -> RetrySchedule {
     RetrySchedule::new(Duration::from_millis(50), 5).expect("within the retransmission window")
+}
+
+/// The server's counters once it has settled every datagram it received
+/// and `enough` holds for them: a client that gave up may have left copies
+/// queued, which shutdown would drop uncounted. Bounded (30 s: a loaded
+/// machine can leave them there for seconds); the counters as they are then.
+pub fn settled_when(server: &UdpServer, enough: impl Fn(&Stats) -> bool) -> Stats {
+    let give_up = Instant::now() + Duration::from_secs(30);
+    loop {
+        let stats = server.stats();
+        let settled = stats.settled() == stats.received();
+        if (settled && enough(&stats)) || Instant::now() > give_up {
+            return stats;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 pub fn start<H: Handler>(config: ServerConfig, handler: H) -> (UdpServer, PublicKey) {
