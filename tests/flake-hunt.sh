@@ -4,7 +4,8 @@
 # fails by chance costs a whole CI run, so the count to trust is "0 of N".
 #
 #   tests/flake-hunt.sh [--runs N] [--legs N] [--busy] [--only KINDS]
-#                       [--jobs N] [--minutes M] [--max-seconds S] [--out DIR]
+#                       [--filter W] [--jobs N] [--minutes M]
+#                       [--max-seconds S] [--out DIR]
 #
 # What one round runs, each test once:
 #   rust     every unit and integration test binary of the workspace (built
@@ -23,6 +24,9 @@
 # --leg-filter W  only the legs whose names contain one of the words W
 #                 (comma-separated: --leg-filter 50,55)
 # --only KINDS    comma-separated subset of rust,python,hostile,c
+# --filter W      only the tests (not legs) whose names, as the table
+#                 shows them, contain one of the words W (comma-separated:
+#                 --filter "pssst-udp,test_operations")
 # --jobs N        run N tests at once (default 1; each in a TMPDIR of its own)
 # --busy          keep the machine loaded: a niced loop of clean release
 #                 builds of the workspace into a target dir of its own
@@ -40,6 +44,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/legs/lib.sh"
 runs=50
 leg_runs=0
 leg_filter=""
+filter=""
 only="rust,python,hostile,c"
 busy=0
 jobs=1
@@ -52,6 +57,7 @@ while [ $# -gt 0 ]; do
     --legs) leg_runs="$2"; shift 2 ;;
     --leg-filter) leg_filter="$2"; shift 2 ;;
     --only) only="$2"; shift 2 ;;
+    --filter) filter="$2"; shift 2 ;;
     --busy) busy=1; shift ;;
     --jobs) jobs="$2"; shift 2 ;;
     --minutes) minutes="$2"; shift 2 ;;
@@ -86,7 +92,14 @@ trap 'exit 130' INT TERM
 names=()
 dirs=()
 commands=()
-add() { names+=("$1"); dirs+=("$2"); commands+=("$3"); }
+add() {
+  if [ -n "$filter" ]; then
+    local word selected=0
+    while IFS= read -r word; do [[ -n "$word" && "$1" == *"$word"* ]] && selected=1; done <<< "${filter//,/$'\n'}"
+    [ $selected = 1 ] || return 0
+  fi
+  names+=("$1"); dirs+=("$2"); commands+=("$3")
+}
 
 if wants rust; then
   step "building the Rust test binaries (cargo test --no-run)"
@@ -187,7 +200,7 @@ if [ "$leg_runs" -gt 0 ]; then
       for word in ${leg_filter//,/ }; do [[ "$leg_name" == *"$word"* ]] && selected=1; done
       [ $selected = 1 ] || continue
     fi
-    add "leg $leg_name" "$REPO_ROOT" "bash '$leg'"
+    filter="" add "leg $leg_name" "$REPO_ROOT" "bash '$leg'"
   done
 fi
 [ ${#names[@]} -gt 0 ] || fail "nothing to run"

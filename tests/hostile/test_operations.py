@@ -47,6 +47,23 @@ def total(samples, name, label=None):
                if n == name and (label is None or label in labels))
 
 
+def settled(served, received):
+    """The metrics once the server has received `received` datagrams and
+    ended each one (sent or dropped, none in flight): a reply is counted
+    just after it is sent, so a scrape right after the client has it can
+    come first. After 30 s, the last scrape as it is."""
+    give_up = time.monotonic() + 30
+    while True:
+        samples = scrape(served)
+        got = samples[("pssst_requests_received_total", ())]
+        ended = (total(samples, "pssst_replies_sent_total")
+                 + total(samples, "pssst_requests_dropped_total"))
+        idle = samples[("pssst_in_flight", ())] == 0
+        if (got >= received and ended == got and idle) or time.monotonic() > give_up:
+            return samples
+        time.sleep(0.01)
+
+
 def keygen(path):
     out = run_cli("keygen", str(path))
     assert out.returncode == 0, out.stderr
@@ -64,7 +81,7 @@ def test_metrics_parse_and_the_counters_add_up_after_junk(serve):
             b"\x00\x00\x00\x01" + os.urandom(80)]  # decrypt failure
     for packet in junk:
         assert exchange(served.addr, packet, timeout=0.2) is None
-    samples = scrape(served)
+    samples = settled(served, 10)
     received = samples[("pssst_requests_received_total", ())]
     sent = total(samples, "pssst_replies_sent_total")
     unanswered = total(samples, "pssst_requests_unanswered_total")
@@ -102,7 +119,7 @@ def test_two_keys_are_both_answered_and_counted_per_key(serve, tmp_path):
         for i in range(n):
             pending = request(key, b"to key %d" % i)
             assert pending.open_reply(exchange(served.addr, pending.packet, timeout=5))
-    samples = scrape(served)
+    samples = settled(served, 5)
     assert samples[("pssst_replies_sent_total", (("key", served.public.hex()[:8]),))] == 2
     assert samples[("pssst_replies_sent_total", (("key", second_public.hex()[:8]),))] == 3
 

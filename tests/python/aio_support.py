@@ -3,10 +3,12 @@ the background, a fake UDP server that records what the client sends, and
 raw datagrams from a socket of the test's own."""
 
 import asyncio
+import fcntl
 import os
 import pathlib
 import re
 import socket
+import struct
 import subprocess
 import time
 
@@ -78,10 +80,24 @@ async def pssst_send(address, server_public_hex, message, *extra):
     return proc.returncode, out, err.decode()
 
 
+#: Linux: when the kernel stamped the last datagram read from a socket
+#: (stamping starts with the first call, which has nothing to report).
+SIOCGSTAMPNS = 0x8907
+
+
+def arrival_time(sock):
+    """The wall-clock time the last datagram read from `sock` arrived."""
+    seconds, nanoseconds = struct.unpack("qq", fcntl.ioctl(sock.fileno(), SIOCGSTAMPNS, bytes(16)))
+    return seconds + nanoseconds / 1e9
+
+
 class Recorder(asyncio.DatagramProtocol):
-    """A fake server: records (time, source address, bytes) of every
-    datagram; `answer(datagram, addr, recorder)` may reply through
-    `recorder.transport`."""
+    """A fake server: records (arrival time, source address, bytes) of
+    every datagram; `answer(datagram, addr, recorder)` may reply through
+    `recorder.transport`. The arrival time is the kernel's (on loopback,
+    when the client sent it), not when the event loop got round to it: on
+    a loaded machine that can be tens of milliseconds later, and not by the
+    same amount for each datagram."""
 
     def __init__(self, answer=None):
         self.transport = None
@@ -91,9 +107,13 @@ class Recorder(asyncio.DatagramProtocol):
 
     def connection_made(self, transport):
         self.transport = transport
+        try:
+            arrival_time(transport.get_extra_info("socket"))
+        except FileNotFoundError:
+            pass  # nothing read yet: from now on each datagram is stamped
 
     def datagram_received(self, data, addr):
-        self.seen.append((time.monotonic(), addr, data))
+        self.seen.append((arrival_time(self.transport.get_extra_info("socket")), addr, data))
         self.arrived.set()
         if self._answer is not None:
             self._answer(data, addr, self)

@@ -222,7 +222,9 @@ def test_concurrent_requests_get_their_own_replies_in_any_order():
 
     async def main():
         _, address = await recorder(answer)
-        async with await pssst.aio.connect(address, server_public, timeout=5,
+        # One wait for all 20 (no copies: they would be held too), long
+        # enough for all of them to be sent and answered on a loaded machine.
+        async with await pssst.aio.connect(address, server_public, timeout=30,
                                            retries=0) as client:
             replies = await asyncio.gather(*(client.request(b"%d" % i) for i in range(20)))
             assert replies == [b"%d!" % i for i in range(20)]

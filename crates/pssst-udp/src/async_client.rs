@@ -30,8 +30,8 @@ use crate::{ClientError, RetrySchedule, Transaction};
 /// the one the reply arrived on.
 ///
 /// Dropping a request's future abandons it: the next request starts by
-/// closing all but its newest socket, and a late reply on that one is
-/// ignored like any other stray datagram.
+/// closing all but its newest socket (the last one a copy left from), and a
+/// late reply on that one is ignored like any other stray datagram.
 ///
 /// ```
 /// use pssst_udp::{AsyncUdpClient, RetrySchedule, Echo, ServerConfig, UdpServer};
@@ -114,14 +114,18 @@ impl AsyncUdpClient {
     async fn exchange(&mut self, message: &[u8]) -> Result<Transaction, ClientError> {
         let mut exchange = Exchange::start(&self.client, self.schedule, message, &mut self.packet)?;
         while let Some(attempt) = exchange.next_attempt() {
+            let packet = exchange.packet(&self.packet);
             if attempt.socket() == self.sockets.len() {
-                self.sockets.push(open(self.server).await?);
+                // Kept only once a copy has left from it: a request dropped
+                // in between (sending from a new socket waits for the
+                // runtime) must not leave a socket the server never saw as
+                // the newest, the one the next request keeps.
+                let socket = open(self.server).await?;
+                send(&socket, packet).await?;
+                self.sockets.push(socket);
+            } else {
+                send(&self.sockets[attempt.socket()], packet).await?;
             }
-            send(
-                &self.sockets[attempt.socket()],
-                exchange.packet(&self.packet),
-            )
-            .await?;
             let deadline = Instant::now() + attempt.wait;
             loop {
                 let (sockets, buffer, turn) = (&self.sockets, &mut self.buffer, &mut self.turn);

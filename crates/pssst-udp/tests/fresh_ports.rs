@@ -5,7 +5,7 @@
 //! A hand-driven server plays each scenario; the blocking and the async
 //! (feature `tokio`) client must behave the same. Every wait is bounded.
 
-use std::net::{SocketAddr, UdpSocket};
+use std::net::SocketAddr;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
@@ -13,6 +13,7 @@ use pssst_core::Client;
 use pssst_udp::{ClientError, RetrySchedule, UdpClient};
 
 mod common;
+use common::kernel_sockets::udp_sockets;
 use common::{FakeServer, impatient, persistent};
 
 /// `copies` datagrams from the client, checked to be the same request
@@ -40,10 +41,13 @@ fn reply_to(fake: &FakeServer, request: &[u8], message: &[u8]) -> Vec<u8> {
     request.reply_handler.pack_reply(message).unwrap()
 }
 
-/// Whether nothing is bound to `peer`'s port any more (the client closed
-/// that socket): binding it again succeeds.
-fn closed(peer: SocketAddr) -> bool {
-    UdpSocket::bind(peer).is_ok()
+/// Whether the client's socket on `peer`'s port, connected to `server`, is
+/// closed: the kernel lists no such socket. (Binding the port again would
+/// race with any process taking the freed port first.)
+fn closed(peer: SocketAddr, server: SocketAddr) -> bool {
+    !udp_sockets()
+        .iter()
+        .any(|s| s.local.port() == peer.port() && s.remote == server)
 }
 
 /// Scenario 1, on a thread: takes three copies of a request, then answers
@@ -132,6 +136,7 @@ fn blocking_client(fake: &FakeServer, schedule: RetrySchedule) -> UdpClient {
 #[test]
 fn each_retransmission_leaves_from_a_new_port_and_the_reply_to_any_is_taken() {
     let fake = FakeServer::new();
+    let server = fake.addr();
     let mut client = blocking_client(&fake, persistent());
     let primary = client.local_addr().unwrap().port();
     let worker = answer_the_second_of_three(fake);
@@ -147,14 +152,16 @@ fn each_retransmission_leaves_from_a_new_port_and_the_reply_to_any_is_taken() {
     assert!(transaction.attempts >= 3, "{transaction:?}");
     assert_eq!(client.local_addr().unwrap().port(), peers[1].port());
     assert!(
-        closed(peers[0]) && closed(peers[2]),
+        closed(peers[0], server) && closed(peers[2], server),
         "the other sockets stay open"
     );
+    assert!(!closed(peers[1], server), "the kept socket is closed");
 }
 
 #[test]
 fn a_late_reply_to_the_first_attempt_is_taken_and_never_mistaken_later() {
     let fake = FakeServer::new();
+    let server = fake.addr();
     let mut client = blocking_client(&fake, persistent());
     let (done, wait) = mpsc::channel();
     let worker = answer_the_first_copy_late(fake, wait);
@@ -169,12 +176,13 @@ fn a_late_reply_to_the_first_attempt_is_taken_and_never_mistaken_later() {
     // The duplicate of the first reply, the junk and the stale reply again.
     assert_eq!(next.ignored, 3, "{next:?}");
     assert_eq!(client.local_addr().unwrap().port(), peers[0].port());
-    assert!(closed(peers[1]));
+    assert!(closed(peers[1], server));
 }
 
 #[test]
 fn after_giving_up_only_the_newest_socket_stays_open() {
     let fake = FakeServer::new();
+    let server = fake.addr();
     let mut client = blocking_client(&fake, impatient());
     let worker = answer_nothing(fake);
     let error = client.request(b"anyone?").unwrap_err();
@@ -184,7 +192,7 @@ fn after_giving_up_only_the_newest_socket_stays_open() {
         "{error}"
     );
     assert_eq!(client.local_addr().unwrap().port(), peers[1].port());
-    assert!(closed(peers[0]));
+    assert!(closed(peers[0], server));
 }
 
 #[test]
@@ -226,6 +234,7 @@ mod async_client {
     #[tokio::test]
     async fn each_retransmission_leaves_from_a_new_port_and_the_reply_to_any_is_taken() {
         let fake = FakeServer::new();
+        let server = fake.addr();
         let mut client = async_client(&fake, persistent()).await;
         let primary = client.local_addr().unwrap().port();
         let worker = answer_the_second_of_three(fake);
@@ -236,12 +245,13 @@ mod async_client {
         assert_eq!(transaction.answered_attempt, 2);
         assert!(transaction.attempts >= 3, "{transaction:?}");
         assert_eq!(client.local_addr().unwrap().port(), peers[1].port());
-        assert!(closed(peers[0]) && closed(peers[2]));
+        assert!(closed(peers[0], server) && closed(peers[2], server));
     }
 
     #[tokio::test]
     async fn a_late_reply_to_the_first_attempt_is_taken_and_never_mistaken_later() {
         let fake = FakeServer::new();
+        let server = fake.addr();
         let mut client = async_client(&fake, persistent()).await;
         let (done, wait) = mpsc::channel();
         let worker = answer_the_first_copy_late(fake, wait);
@@ -254,12 +264,13 @@ mod async_client {
         assert_eq!(next.reply, b"next");
         assert_eq!(next.ignored, 3, "{next:?}");
         assert_eq!(client.local_addr().unwrap().port(), peers[0].port());
-        assert!(closed(peers[1]));
+        assert!(closed(peers[1], server));
     }
 
     #[tokio::test]
     async fn after_giving_up_only_the_newest_socket_stays_open() {
         let fake = FakeServer::new();
+        let server = fake.addr();
         let mut client = async_client(&fake, impatient()).await;
         let worker = answer_nothing(fake);
         let error = bounded(client.request(b"anyone?")).await.unwrap_err();
@@ -269,7 +280,7 @@ mod async_client {
             "{error}"
         );
         assert_eq!(client.local_addr().unwrap().port(), peers[1].port());
-        assert!(closed(peers[0]));
+        assert!(closed(peers[0], server));
     }
 
     #[tokio::test]
@@ -307,6 +318,7 @@ mod async_client {
     #[tokio::test]
     async fn an_abandoned_request_leaves_its_newest_socket_for_the_next() {
         let fake = FakeServer::new();
+        let server = fake.addr();
         let mut client = async_client(&fake, persistent()).await;
         let worker = abandoned_then_next(fake);
         // Dropped after a few attempts (50 ms apart).
@@ -318,8 +330,12 @@ mod async_client {
         assert_eq!(next.reply, b"next");
         assert_eq!(Some(&next_from), abandoned_from.last());
         assert_eq!(client.local_addr().unwrap().port(), next_from.port());
+        assert!(!closed(next_from, server), "the kept socket is closed");
         for peer in &abandoned_from[..abandoned_from.len() - 1] {
-            assert!(closed(*peer), "{peer} still open: {abandoned_from:?}");
+            assert!(
+                closed(*peer, server),
+                "{peer} still open: {abandoned_from:?}"
+            );
         }
     }
 }

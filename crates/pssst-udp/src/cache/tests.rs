@@ -115,7 +115,17 @@ fn new_requests_past_the_id_capacity_fail_closed() {
     }
     // Two generations of 100, both younger than the TTL.
     assert_eq!(handled, 200);
-    assert!(matches!(cache.lookup(&id(5000)), Lookup::Full));
+    // A new id gets no reservation: Full, or for the one in about 60 the
+    // full Bloom filters take for answered (a false positive, which `peek`
+    // sees too), what a copy gets. Never New.
+    let fresh: Vec<u32> = (5000..5100)
+        .filter(|&i| cache.peek(&id(i)).is_none())
+        .collect();
+    assert!(!fresh.is_empty());
+    for i in fresh {
+        assert!(matches!(cache.lookup(&id(i)), Lookup::Full), "{i}");
+    }
+    assert!((5000..5100).all(|i| !matches!(cache.lookup(&id(i)), Lookup::New(_))));
     // Every id handled is still known.
     assert!((0..200).all(|i| cache.peek(&id(i)).is_some()));
 }

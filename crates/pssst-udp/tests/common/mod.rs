@@ -4,12 +4,14 @@
 //! file uses a part of it.
 #![allow(dead_code)]
 
+pub mod kernel_sockets;
+
 use std::net::{SocketAddr, UdpSocket};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pssst_core::{PublicKey, Server, generate_key_pair};
-use pssst_udp::{Handler, RetrySchedule, ServerConfig, UdpServer};
+use pssst_udp::{Handler, RetrySchedule, ServerConfig, Stats, UdpServer};
 
 pub fn loopback() -> SocketAddr {
     "127.0.0.1:0".parse().unwrap()
@@ -36,6 +38,22 @@ pub fn impatient() -> RetrySchedule {
 /// Short waits and many retries: for the retransmission scenario.
 pub fn persistent() -> RetrySchedule {
     RetrySchedule::new(Duration::from_millis(50), 5).expect("within the retransmission window")
+}
+
+/// The server's counters once it has settled every datagram it received
+/// and `enough` holds for them: a client that gave up may have left copies
+/// queued, which shutdown would drop uncounted. Bounded (30 s: a loaded
+/// machine can leave them there for seconds); the counters as they are then.
+pub fn settled_when(server: &UdpServer, enough: impl Fn(&Stats) -> bool) -> Stats {
+    let give_up = Instant::now() + Duration::from_secs(30);
+    loop {
+        let stats = server.stats();
+        let settled = stats.settled() == stats.received();
+        if (settled && enough(&stats)) || Instant::now() > give_up {
+            return stats;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 pub fn start<H: Handler>(config: ServerConfig, handler: H) -> (UdpServer, PublicKey) {
@@ -80,8 +98,9 @@ impl FakeServer {
 
     /// On a thread: receives three copies of one request (the client needs
     /// [`persistent`] retries), checks they are identical, and answers the
-    /// third with "third time lucky".
-    pub fn answer_the_third_copy(self) -> JoinHandle<()> {
+    /// third with "third time lucky". Returns itself and the request, for
+    /// [`FakeServer::more_copies`].
+    pub fn answer_the_third_copy(self) -> JoinHandle<(FakeServer, Vec<u8>)> {
         std::thread::spawn(move || {
             let (first, _) = self.receive();
             let (second, _) = self.receive();
@@ -94,13 +113,24 @@ impl FakeServer {
                 .pack_reply(b"third time lucky")
                 .unwrap();
             self.socket.send_to(&reply, peer).unwrap();
+            (self, first)
         })
+    }
+
+    /// Receives `count` more datagrams, each a copy of `request`: on a
+    /// loaded machine the client may send more copies before the reply
+    /// reaches it, and each one it counts must have left.
+    pub fn more_copies(&self, request: &[u8], count: u32) {
+        for _ in 0..count {
+            assert_eq!(self.receive().0, request, "not a copy of the request");
+        }
     }
 
     /// On a thread: answers a first request with "first", then sends four
     /// datagrams that are not the reply to the second request (junk, the
     /// request reflected, the stale first reply, a forged reply) before the
-    /// genuine "second".
+    /// genuine "second". The client needs [`patient`] waits: a second copy
+    /// of the request would make `attempts` 2.
     pub fn junk_before_the_genuine_reply(self) -> JoinHandle<()> {
         std::thread::spawn(move || {
             let (request, peer) = self.receive();
@@ -108,7 +138,14 @@ impl FakeServer {
             let first_reply = first.reply_handler.pack_reply(b"first").unwrap();
             self.socket.send_to(&first_reply, peer).unwrap();
 
-            let (request, peer) = self.receive();
+            // Copies of the first request (sent before its reply arrived)
+            // are not the second one.
+            let (request, peer) = loop {
+                let (datagram, peer) = self.receive();
+                if datagram != request {
+                    break (datagram, peer);
+                }
+            };
             let second = self.server.unpack_request(&request).unwrap();
             self.socket.send_to(b"junk", peer).unwrap();
             self.socket.send_to(&request, peer).unwrap();
