@@ -49,7 +49,7 @@ def total(samples, name, label=None):
 
 def settled(served, received):
     """The metrics once the server has received `received` datagrams and
-    ended each one (sent or dropped, none in flight): a reply is counted
+    ended each one (sent or unanswered, none in flight): a reply is counted
     just after it is sent, so a scrape right after the client has it can
     come first. After 30 s, the last scrape as it is."""
     give_up = time.monotonic() + 30
@@ -57,7 +57,7 @@ def settled(served, received):
         samples = scrape(served)
         got = samples[("pssst_requests_received_total", ())]
         ended = (total(samples, "pssst_replies_sent_total")
-                 + total(samples, "pssst_requests_dropped_total"))
+                 + total(samples, "pssst_requests_unanswered_total"))
         idle = samples[("pssst_in_flight", ())] == 0
         if (got >= received and ended == got and idle) or time.monotonic() > give_up:
             return samples
