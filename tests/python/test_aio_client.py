@@ -128,7 +128,9 @@ def test_a_late_reply_to_an_earlier_attempt_is_accepted_and_its_socket_kept():
 
     async def main():
         fake, address = await recorder(answering(server, reply_to))
-        async with await pssst.aio.connect(address, server_public, timeout=0.3,
+        # Waits of 1 s, 2 s: the reply to the second copy lands long before
+        # a third would leave, however loaded the machine.
+        async with await pssst.aio.connect(address, server_public, timeout=1.0,
                                            retries=3) as client:
             assert await client.request(b"first") == b"tsrif"
             first_port, second_port = fake.seen[0][1][1], fake.seen[1][1][1]
@@ -155,7 +157,9 @@ def test_the_socket_that_got_the_reply_becomes_the_one_requests_start_from():
 
     async def main():
         fake, address = await recorder(answering(server, reply_to))
-        async with await pssst.aio.connect(address, server_public, timeout=0.1,
+        # Waits of 0.5, 1, 2 s: the reply to the third copy lands long
+        # before a fourth would leave.
+        async with await pssst.aio.connect(address, server_public, timeout=0.5,
                                            retries=3) as client:
             assert await client.request(b"one") == b"eno"
             third_port = fake.seen[2][1][1]

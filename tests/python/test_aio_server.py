@@ -244,9 +244,12 @@ def test_a_failing_handler_is_logged_gives_no_reply_and_the_server_keeps_serving
                     await client.request(b"wrong type")
             async with await pssst.aio.connect(server.sockname, server_public) as client:
                 assert await client.request(b"still here") == b"STILL HERE"
-            # Each ran once; their retries got the remembered "no reply".
+            # Each ran once; a retry got the remembered "no reply", or, when
+            # it came while the handler still ran (a loaded machine), was
+            # dropped as in progress: never run again.
             assert calls == [b"boom", b"wrong type", b"still here"]
-            assert server.stats["handler_failed"] == 4
+            assert server.stats["handler_failed"] >= 2
+            assert server.stats["handler_failed"] + server.stats["in_progress"] == 4
 
     with caplog.at_level(logging.ERROR, logger="pssst.aio"):
         run(main())
