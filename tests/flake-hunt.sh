@@ -244,6 +244,16 @@ tally() {
   done < "$out/results"
 }
 
+# The runs still going (pids of run_one): reap() drops those that ended.
+running=()
+reap() {
+  local alive=() pid
+  for pid in "${running[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then alive+=("$pid"); fi
+  done
+  running=("${alive[@]}")
+}
+
 : > "$out/results"
 limit=""
 [ "$minutes" -gt 0 ] && limit=" (at most $minutes min)"
@@ -255,13 +265,18 @@ for round in $(seq 1 "$runs"); do
     if [ "$deadline" -gt 0 ] && [ $SECONDS -ge "$deadline" ]; then stopped="the time limit"; break 2; fi
     if [ "$i" -ge "$legs_first" ] && [ "$round" -gt "$leg_runs" ]; then continue; fi
     if [ "$max_seconds" -gt 0 ] && [ "${seconds[i]}" -ge "$max_seconds" ]; then continue; fi
-    while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
+    while reap && [ "${#running[@]}" -ge "$jobs" ]; do wait -n "${running[@]}"; done
     run_one "$i" "$round" &
+    running+=("$!")
   done
-  wait   # a round ends before the next starts: no test runs beside itself
+  # A round ends before the next starts: no test runs beside itself. (Only
+  # the runs are waited for: --busy's loop is a child too, and never ends.)
+  [ ${#running[@]} -eq 0 ] || wait "${running[@]}"
+  running=()
   echo "round $round done ($(date -u +%T))"
 done
-wait
+# Runs started before the time limit stopped the rounds.
+[ ${#running[@]} -eq 0 ] || wait "${running[@]}"
 tally
 
 total_fail=0
