@@ -30,6 +30,7 @@ from build import build_cli  # noqa: E402
 from config import BACKENDS, BIN, OUT, TARGET  # noqa: E402
 from report import write_json  # noqa: E402
 from shell import die, log, run  # noqa: E402
+from nic import build_flood, network_down, network_up, nic_once  # noqa: E402
 from udp import CLIENTS, udp_once  # noqa: E402
 
 # Issue 25's starting point: the default base is its merge-base with HEAD.
@@ -54,6 +55,12 @@ def parse_args():
                         help="'grew' above a median ratio of 1 + this (default 0.05)")
     parser.add_argument("--backend", choices=BACKENDS, default="aws-lc",
                         help="X25519 backend of both builds (default aws-lc, the CLI's)")
+    parser.add_argument("--network", choices=("loopback", "nic"), default="loopback",
+                        help="loopback: closed-loop `pssst bench` (udp.py); nic: open-loop "
+                        "load from another network namespace, replies dropped where a "
+                        "network card would take them (nic.py; root; anonymous only)")
+    parser.add_argument("--rate", type=int, default=60000,
+                        help="with --network nic: requests per second offered")
     parser.add_argument("--json", default=os.path.join(OUT, "before-after.json"))
     return parser.parse_args()
 
@@ -107,19 +114,26 @@ def cost(one_run):
     return {"user": user, "system": system, "total": user + system}
 
 
-def interleaved(clis, n_rounds, seconds, tmp):
+def interleaved(clis, n_rounds, seconds, tmp, rate=None):
     """{config label: {"before": [one per round], "after": [...]}}, each a
-    udp_once() result with its cost() as "cpu_us_per_tx"."""
+    udp_once() result (nic_once() with a rate) with its cost() as
+    "cpu_us_per_tx"."""
     server_key, client_key = os.path.join(tmp, "server.key"), os.path.join(tmp, "client.key")
     for key in (server_key, client_key):
         run([clis["after"], "keygen", key], capture=True)
-    runs = {label: {side: [] for side in SIDES} for label, _, _ in CONFIGS}
+    # udp-flood sends anonymous requests only.
+    configs = [c for c in CONFIGS if not (rate and c[1])]
+    runs = {label: {side: [] for side in SIDES} for label, _, _ in configs}
     for r in range(n_rounds):
-        for i, (label, auth, workers) in enumerate(CONFIGS):
+        for i, (label, auth, workers) in enumerate(configs):
             for side in SIDES if (r + i) % 2 == 0 else SIDES[::-1]:
                 log("round %d/%d: %s, %s" % (r + 1, n_rounds, label, side))
-                one = udp_once(clis[side], workers, seconds, CLIENTS, server_key,
-                               load_cli=clis["after"], client_key=client_key if auth else None)
+                if rate:
+                    one = nic_once(clis[side], workers, seconds, rate, server_key)
+                else:
+                    one = udp_once(clis[side], workers, seconds, CLIENTS, server_key,
+                                   load_cli=clis["after"],
+                                   client_key=client_key if auth else None)
                 if one["failed"] or not one["ok"]:
                     die("%s, %s: %d ok, %d failed transactions"
                         % (label, side, one["ok"], one["failed"]))
@@ -154,9 +168,11 @@ def summarise(runs, tolerance):
 def print_report(summary, meta):
     print("\nServer CPU per transaction, before = %s, after = the working tree (%s%s)"
           % (meta["base"][:12], meta["head"][:12], ", with changes" if meta["dirty"] else ""))
-    print("%s backend, %d clients, %.0f s per run, %d interleaved rounds; microseconds of "
+    load = ("%d clients on loopback" % CLIENTS if meta["network"] == "loopback" else
+            "open-loop %d requests/s, replies dropped at a NIC's place" % meta["rate"])
+    print("%s backend, %s, %.0f s per run, %d interleaved rounds; microseconds of "
           "server CPU per transaction, median of rounds (user / system / total)"
-          % (meta["backend"], CLIENTS, meta["seconds"], meta["rounds"]))
+          % (meta["backend"], load, meta["seconds"], meta["rounds"]))
     print("ratio = after / before of each round's adjacent pair: median [min-max] of rounds\n")
     print("  %-24s %-22s %-22s %-22s %s" % ("", "before", "after", "ratio total",
                                              "ratio user, system"))
@@ -179,11 +195,21 @@ def main():
     commit = base_commit(args.base)
     clis = build_both(commit, args.backend)
     load_before = os.getloadavg()
-    with tempfile.TemporaryDirectory() as tmp:
-        runs = interleaved(clis, args.rounds, args.seconds, tmp)
+    nic = args.network == "nic"
+    if nic:
+        build_flood()
+        network_up()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            runs = interleaved(clis, args.rounds, args.seconds, tmp,
+                               rate=args.rate if nic else None)
+    finally:
+        if nic:
+            network_down()
     meta = {"base": commit, "head": git("rev-parse", "HEAD"),
             "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
-            "backend": args.backend, "rounds": args.rounds, "seconds": args.seconds,
+            "backend": args.backend, "network": args.network,
+            "rate": args.rate if nic else None, "rounds": args.rounds, "seconds": args.seconds,
             "tolerance": args.tolerance, "clients": CLIENTS,
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "cpus": os.cpu_count(), "loadavg_before": load_before,
