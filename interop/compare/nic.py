@@ -119,9 +119,11 @@ def nic_once(server_cli, workers, seconds, rate, key_file, flood=None):
             die("pssst serve did not start as asked: %r" % line)
         # `ip netns exec` execs the server: the pid is the server's.
         cpu0 = cpu_seconds(server.pid)
+        # Packed once per key, rate and duration, reused by every run.
         out = run(ns(LOAD_NS, flood or flood_bin(), "--server", m.group(1), "--server-key",
                      m.group(3), "--bind", REPLY_TO, "--rate", str(rate), "--seconds",
-                     str(seconds)), capture=True, timeout=seconds * 10 + 120)
+                     str(seconds), "--cache", key_file + ".requests"),
+                  capture=True, timeout=seconds * 10 + 120)
         time.sleep(0.3)  # the last requests in the queue
         cpu1 = cpu_seconds(server.pid)
     finally:

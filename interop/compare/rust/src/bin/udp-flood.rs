@@ -7,7 +7,10 @@
 //! them from memory and each costs the server its X25519), then sends them
 //! at `R` per second from `K` sockets bound to `IP` (distinct source ports, so
 //! `SO_REUSEPORT` spreads them over the server's workers), and prints one
-//! line: `sent N in T s`. Where the replies go is up to the network: nic.py
+//! line: `sent N in T s`. With `--cache FILE` the packed requests are kept
+//! in FILE (for this key and count) and read back by the next run: each
+//! server run is a fresh process with an empty reply cache, so the same
+//! requests cost it the same, and packing them is the slow part of a run. Where the replies go is up to the network: nic.py
 //! routes them into a dummy interface, as a NIC would take them off the
 //! server's hands.
 
@@ -28,11 +31,12 @@ struct Args {
     rate: u64,
     seconds: f64,
     sockets: usize,
+    cache: Option<std::path::PathBuf>,
 }
 
 fn usage(why: &str) -> ! {
     eprintln!(
-        "udp-flood: {why}\nusage: udp-flood --server ADDR --server-key HEX --bind IP --rate R --seconds S [--sockets K]"
+        "udp-flood: {why}\nusage: udp-flood --server ADDR --server-key HEX --bind IP --rate R --seconds S [--sockets K] [--cache FILE]"
     );
     exit(2)
 }
@@ -45,7 +49,7 @@ fn parse<T: std::str::FromStr>(flag: &str, value: &str) -> T {
 
 fn parse_args() -> Args {
     let (mut server, mut server_key, mut bind) = (None, None, None);
-    let (mut rate, mut seconds, mut sockets) = (None, None, 64usize);
+    let (mut rate, mut seconds, mut sockets, mut cache) = (None, None, 64usize, None);
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it
@@ -61,6 +65,7 @@ fn parse_args() -> Args {
             "--rate" => rate = Some(parse::<u64>(&flag, &value)),
             "--seconds" => seconds = Some(parse::<f64>(&flag, &value)),
             "--sockets" => sockets = parse(&flag, &value),
+            "--cache" => cache = Some(value.into()),
             _ => usage(&format!("unknown flag {flag}")),
         }
     }
@@ -74,6 +79,7 @@ fn parse_args() -> Args {
             .filter(|&s| s > 0.0)
             .unwrap_or_else(|| missing("--seconds (> 0)")),
         sockets: sockets.max(1),
+        cache,
     }
 }
 
@@ -97,10 +103,46 @@ fn pack(server_key: PublicKey, count: usize) -> Vec<Vec<u8>> {
     })
 }
 
+/// The requests kept in `path` by an earlier run, if they were packed for
+/// this key and are `count`: the key's 32 bytes, then each request as a
+/// big-endian u16 length and its bytes.
+fn read_cache(path: &std::path::Path, server_key: PublicKey, count: usize) -> Option<Vec<Vec<u8>>> {
+    let bytes = std::fs::read(path).ok()?;
+    let rest = bytes.strip_prefix(server_key.as_ref())?;
+    let mut requests = Vec::with_capacity(count);
+    let mut rest = rest;
+    while let [high, low, tail @ ..] = rest {
+        let len = usize::from(u16::from_be_bytes([*high, *low]));
+        let (request, tail) = tail.split_at_checked(len)?;
+        requests.push(request.to_vec());
+        rest = tail;
+    }
+    (requests.len() == count).then_some(requests)
+}
+
+fn write_cache(path: &std::path::Path, server_key: PublicKey, requests: &[Vec<u8>]) {
+    let mut bytes = server_key.as_ref().to_vec();
+    for request in requests {
+        let len = u16::try_from(request.len()).expect("a request fits a datagram");
+        bytes.extend_from_slice(&len.to_be_bytes());
+        bytes.extend_from_slice(request);
+    }
+    if let Err(e) = std::fs::write(path, bytes) {
+        usage(&format!("cannot write {}: {e}", path.display()));
+    }
+}
+
 fn main() {
     let args = parse_args();
     let total = (args.rate as f64 * args.seconds) as usize;
-    let requests = pack(args.server_key, total);
+    let cached = args.cache.as_deref().and_then(|path| read_cache(path, args.server_key, total));
+    let requests = cached.unwrap_or_else(|| {
+        let requests = pack(args.server_key, total);
+        if let Some(path) = &args.cache {
+            write_cache(path, args.server_key, &requests);
+        }
+        requests
+    });
     let sockets: Vec<UdpSocket> = (0..args.sockets)
         .map(|_| UdpSocket::bind((args.bind, 0)).unwrap_or_else(|e| usage(&format!("bind: {e}"))))
         .collect();
