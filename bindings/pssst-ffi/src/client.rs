@@ -10,6 +10,7 @@ use pssst_ffi_core::client as ops;
 use pssst_ffi_core::{CallbackRng, pssst_random_fn, status};
 use pssst_ffi_macros::ffi_export;
 
+use crate::OUT_RULE;
 use crate::handle::{self, castable};
 use crate::result::pssst_result;
 use crate::suite::PSSST_SUITE_X25519_AESGCM128;
@@ -253,7 +254,7 @@ impl PackRequest {
         // SAFETY: the contract (out-parameters NULL or writable).
         let handler_out = unsafe { Out::reset(self.handler_out, ptr::null_mut()) };
         // SAFETY: the contract (buffers readable/writable, not overlapping).
-        let buffers = unsafe { Buffers::reset(self.message, self.packet, self.packet_len) };
+        let buffers = unsafe { Buffers::new(OUT_RULE, self.message, self.packet, self.packet_len) };
         let (mut handler_out, buffers) = (handler_out?, buffers?);
         // SAFETY: NULL or a live client (the contract), only read.
         let client = unsafe { handle::try_ref(self.client) }?;
@@ -296,7 +297,8 @@ pub unsafe extern "C" fn pssst_client_reply_handler_unpack(
     status(|| {
         // SAFETY: the contract above.
         let buffers = unsafe {
-            Buffers::reset(
+            Buffers::new(
+                OUT_RULE,
                 (packet, packet_len),
                 (message, message_capacity),
                 message_len,

@@ -4,6 +4,7 @@ use getrandom::SysRng;
 use pssst_ffi_core::{keys, status};
 use pssst_ffi_macros::ffi_export;
 
+use crate::OUT_RULE;
 use crate::result::pssst_result;
 
 /// Generates a fresh key pair from the operating system's RNG. The private
@@ -21,7 +22,7 @@ pub unsafe extern "C" fn pssst_generate_key_pair(
     public_key: *mut u8,
 ) -> pssst_result {
     // SAFETY: the contract above is keys::generate_key_pair's.
-    status(|| unsafe { keys::generate_key_pair(&mut SysRng, private_key, public_key) })
+    status(|| unsafe { keys::generate_key_pair(OUT_RULE, &mut SysRng, private_key, public_key) })
 }
 
 /// Writes the public key of `private_key` (X25519(private_key, 9)).
@@ -39,5 +40,5 @@ pub unsafe extern "C" fn pssst_public_key_from_private(
     public_key: *mut u8,
 ) -> pssst_result {
     // SAFETY: the contract above is keys::public_key's.
-    status(|| unsafe { keys::public_key(private_key, public_key) })
+    status(|| unsafe { keys::public_key(OUT_RULE, private_key, public_key) })
 }

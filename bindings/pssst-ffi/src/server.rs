@@ -8,6 +8,7 @@ use pssst_ffi_core::server::{self as ops, ClientIdentity};
 use pssst_ffi_core::status;
 use pssst_ffi_macros::ffi_export;
 
+use crate::OUT_RULE;
 use crate::handle::{self, castable};
 use crate::result::pssst_result;
 use crate::suite::suite_set;
@@ -132,7 +133,7 @@ pub unsafe extern "C" fn pssst_server_public_key(
 ) -> pssst_result {
     status(|| {
         // SAFETY: the contract above.
-        let mut public_out = unsafe { Out::key(public_key) }?;
+        let mut public_out = unsafe { Out::key(OUT_RULE, public_key) }?;
         // SAFETY: NULL or a live server (the contract), only read.
         let server = unsafe { handle::try_ref(server) }?;
         public_out.write(server.public_key().to_bytes());
@@ -192,14 +193,16 @@ pub unsafe extern "C" fn pssst_server_unpack_request(
         let handler_out = unsafe { Out::reset(handler_out, ptr::null_mut()) };
         // SAFETY: the contract above (buffers readable/writable, not overlapping).
         let buffers = unsafe {
-            Buffers::reset(
+            Buffers::new(
+                OUT_RULE,
                 (packet, packet_len),
                 (message, message_capacity),
                 message_len,
             )
         };
         // SAFETY: the contract above.
-        let client = unsafe { ClientIdentity::reset(client_public_key, client_authenticated) };
+        let client =
+            unsafe { ClientIdentity::new(OUT_RULE, client_public_key, client_authenticated) };
         let (mut handler_out, buffers, client) = (handler_out?, buffers?, client?);
         // SAFETY: NULL or a live server (the contract), only read.
         let server = unsafe { handle::try_ref(server) }?;
@@ -246,7 +249,8 @@ pub unsafe extern "C" fn pssst_server_reply_handler_pack(
     status(|| {
         // SAFETY: the contract above.
         let buffers = unsafe {
-            Buffers::reset(
+            Buffers::new(
+                OUT_RULE,
                 (message, message_len),
                 (packet, packet_capacity),
                 packet_len,

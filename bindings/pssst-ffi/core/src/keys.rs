@@ -4,7 +4,7 @@ use pssst_core::rand_core::TryCryptoRng;
 use pssst_core::{PrivateKey, generate_key_pair_with_rng};
 use zeroize::Zeroizing;
 
-use crate::args::{self, Out};
+use crate::args::{self, Out, OutRule};
 use crate::pssst_result;
 
 /// Makes a key pair with 32 bytes from `rng` (the private key clamped, as
@@ -14,14 +14,15 @@ use crate::pssst_result;
 /// `private_key` and `public_key` are NULL or 32 writable bytes each.
 #[allow(unsafe_code)] // Writes the two key out-parameters.
 pub unsafe fn generate_key_pair<R: TryCryptoRng + ?Sized>(
+    rule: OutRule,
     rng: &mut R,
     private_key: *mut u8,
     public_key: *mut u8,
 ) -> Result<(), pssst_result> {
     // SAFETY: the contract.
-    let private_out = unsafe { Out::key(private_key) };
+    let private_out = unsafe { Out::key(rule, private_key) };
     // SAFETY: the contract.
-    let public_out = unsafe { Out::key(public_key) };
+    let public_out = unsafe { Out::key(rule, public_key) };
     let (mut private_out, mut public_out) = (private_out?, public_out?);
     let (private, public) = generate_key_pair_with_rng(rng)?;
     private_out.write(*private.as_bytes());
@@ -36,9 +37,13 @@ pub unsafe fn generate_key_pair<R: TryCryptoRng + ?Sized>(
 /// `private_key` is NULL or 32 readable bytes, `public_key` NULL or 32
 /// writable bytes.
 #[allow(unsafe_code)] // Reads and writes the two key arguments.
-pub unsafe fn public_key(private_key: *const u8, public_key: *mut u8) -> Result<(), pssst_result> {
+pub unsafe fn public_key(
+    rule: OutRule,
+    private_key: *const u8,
+    public_key: *mut u8,
+) -> Result<(), pssst_result> {
     // SAFETY: the contract.
-    let mut public_out = unsafe { Out::key(public_key) }?;
+    let mut public_out = unsafe { Out::key(rule, public_key) }?;
     // SAFETY: the contract.
     let private = Zeroizing::new(unsafe { args::key(private_key) }?);
     public_out.write(PrivateKey::from_bytes(*private).public_key().to_bytes());

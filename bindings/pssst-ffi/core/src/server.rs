@@ -5,7 +5,7 @@
 use pssst_core::{Error, KEY_LEN, PrivateKey, Server, ServerReplyHandler};
 use zeroize::Zeroizing;
 
-use crate::args::{self, Buffers, Out};
+use crate::args::{self, Buffers, Out, OutRule};
 use crate::pssst_result;
 
 /// A server for the private key at `server_private_key`, accepting every
@@ -29,17 +29,22 @@ pub struct ClientIdentity {
 }
 
 impl ClientIdentity {
-    /// Resets the key to zeros and the flag to false.
+    /// Checks both for NULL; under [`OutRule::ResetFirst`] the key is reset
+    /// to zeros and the flag to false at once.
     ///
     /// # Safety
     /// `key` is NULL or 32 writable bytes, `authenticated` NULL or writable,
     /// while the `ClientIdentity` is used.
-    #[allow(unsafe_code)] // Checks and resets two out-parameters.
-    pub unsafe fn reset(key: *mut u8, authenticated: *mut bool) -> Result<Self, pssst_result> {
+    #[allow(unsafe_code)] // Checks two out-parameters.
+    pub unsafe fn new(
+        rule: OutRule,
+        key: *mut u8,
+        authenticated: *mut bool,
+    ) -> Result<Self, pssst_result> {
         // SAFETY: the contract.
-        let key = unsafe { Out::key(key) };
+        let key = unsafe { Out::key(rule, key) };
         // SAFETY: the contract.
-        let authenticated = unsafe { Out::reset(authenticated, false) };
+        let authenticated = unsafe { Out::under(rule, authenticated, false) };
         Ok(ClientIdentity {
             key: key?,
             authenticated: authenticated?,
@@ -61,10 +66,10 @@ pub fn unpack_request(
         (len, (request.client_public_key, request.reply_handler))
     });
     let (client_key, handler) = buffers.finish(result)?;
-    if let Some(client_key) = client_key {
-        client.key.write(client_key.to_bytes());
-        client.authenticated.write(true);
-    }
+    client.authenticated.write(client_key.is_some());
+    client
+        .key
+        .write(client_key.map_or([0; KEY_LEN], |key| key.to_bytes()));
     Ok(handler)
 }
 
