@@ -165,7 +165,7 @@ impl<'a> Buffers<'a> {
             0 => &[][..],
             // SAFETY: non-NULL, at most isize::MAX bytes without wrapping
             // (checked), readable and written by nobody during 'a (the
-            // contract of `reset`).
+            // contract of `new`).
             len => unsafe { core::slice::from_raw_parts(input, len) },
         };
         let output = match capacity {
