@@ -35,16 +35,15 @@ ensure_nftables || die "no nftables"
 NS="pssst-ctr-$$"
 TAG="localhost/pssst-test:$$"
 NAMES=()
+remove_image() { podman rmi -f "$TAG" >/dev/null 2>&1; }
 cleanup() {
   local rc=$?
   set +e
   for name in "${NAMES[@]}"; do podman rm -f -t 0 "$name" >/dev/null 2>&1; done
   netns_destroy "$NS"
-  if work_dir_kept "$rc" "${CONTAINER_KEEP:-0}"; then
+  # The image goes before WORK does: podman's configuration is in it.
+  work_dir_kept "$rc" "${CONTAINER_KEEP:-0}" remove_image &&
     show_tails 8 "$WORK"/*.out "$WORK"/*.err "$WORK"/*.log
-  elif [ -n "$WORK" ]; then
-    podman rmi -f "$TAG" >/dev/null 2>&1
-  fi
   exit "$rc"
 }
 trap cleanup EXIT

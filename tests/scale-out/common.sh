@@ -23,15 +23,19 @@ new_work_dir() {
   WORK="$(mktemp -d "$PSSST_CACHE/$TEST_NAME.XXXXXX")"
 }
 
-# work_dir_kept RC KEEP (in a cleanup): keeps WORK, says so and returns 0
-# when the run failed (its exit status RC, or STATUS, is not 0) or KEEP is
-# 1; otherwise removes it and returns 1 (also when there is no WORK).
+# work_dir_kept RC KEEP [COMMAND...] (in a cleanup): keeps WORK, says so
+# and returns 0 when the run failed (its exit status RC, or STATUS, is not
+# 0) or KEEP is 1; otherwise runs COMMAND (what must go with WORK, while the
+# configuration WORK may hold is still there), removes WORK and returns 1.
+# Returns 1 at once when there is no WORK.
 work_dir_kept() {
   [ -n "$WORK" ] || return 1
   if [ "$1" != 0 ] || [ "$STATUS" != 0 ] || [ "$2" = 1 ]; then
     say "work dir kept: $WORK"
     return 0
   fi
+  shift 2
+  [ $# = 0 ] || "$@"
   rm -rf "$WORK"
   return 1
 }
