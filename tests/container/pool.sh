@@ -20,10 +20,8 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO_ROOT="${REPO_ROOT:-$(cd "$HERE/../.." && pwd)}"
-CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$REPO_ROOT/target}"
-PSSST_CACHE="${PSSST_CACHE:-$REPO_ROOT/.cache}"
-PSSST="${PSSST:-$CARGO_TARGET_DIR/release/pssst}"
+TEST_NAME=container-pool
+source "$HERE/../scale-out/common.sh"
 BENCH_SECONDS="${CONTAINER_BENCH_SECONDS:-15}"
 CLIENTS=12
 FAULT_AT=5
@@ -32,40 +30,26 @@ IMAGE_UID=65532           # deploy/Containerfile's USER
 source "$REPO_ROOT/tests/netns.sh"
 source "$HERE/podman-env.sh"
 
-say() { echo "container-pool: $*"; }
-die() { echo "container-pool: FAIL: $*" >&2; exit 1; }
-
-[ -x "$PSSST" ] || die "no pssst binary at $PSSST (cargo build --release -p pssst-cli)"
 ensure_nftables || die "no nftables"
 
 NS="pssst-ctr-$$"
 TAG="localhost/pssst-test:$$"
 NAMES=()
-WORK=""
-STATUS=1
+remove_image() { podman rmi -f "$TAG" >/dev/null 2>&1; }
 cleanup() {
   local rc=$?
   set +e
   for name in "${NAMES[@]}"; do podman rm -f -t 0 "$name" >/dev/null 2>&1; done
   netns_destroy "$NS"
-  if [ -n "$WORK" ]; then
-    if [ "$rc" != 0 ] || [ "$STATUS" != 0 ] || [ "${CONTAINER_KEEP:-0}" = 1 ]; then
-      say "work dir kept: $WORK"
-      for f in "$WORK"/*.out "$WORK"/*.err "$WORK"/*.log; do
-        [ -s "$f" ] && { echo "--- $f"; tail -n 8 "$f"; }
-      done
-    else
-      podman rmi -f "$TAG" >/dev/null 2>&1
-      rm -rf "$WORK"
-    fi
-  fi
+  # The image goes before WORK does: podman's configuration is in it.
+  work_dir_kept "$rc" "${CONTAINER_KEEP:-0}" remove_image &&
+    show_tails 8 "$WORK"/*.out "$WORK"/*.err "$WORK"/*.log
   exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-mkdir -p "$PSSST_CACHE"
-WORK="$(mktemp -d "$PSSST_CACHE/container-pool.XXXXXX")"
+new_work_dir
 chmod 0755 "$WORK"
 ensure_podman "$WORK/podman" || die "podman cannot run here (see above)"
 

@@ -32,10 +32,8 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO_ROOT="${REPO_ROOT:-$(cd "$HERE/../.." && pwd)}"
-CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$REPO_ROOT/target}"
-PSSST_CACHE="${PSSST_CACHE:-$REPO_ROOT/.cache}"
-PSSST="${PSSST:-$CARGO_TARGET_DIR/release/pssst}"
+TEST_NAME=scale-out-dnat
+source "$HERE/common.sh"
 BENCH_SECONDS="${DNAT_BENCH_SECONDS:-20}"
 RETRY_ARGS=()
 [ -z "${DNAT_RETRIES:-}" ] || RETRY_ARGS=(--retries "$DNAT_RETRIES")
@@ -45,36 +43,21 @@ SERVICE=127.0.0.10:7777       # as in dnat.nft
 STATS_INTERVAL_MS=100
 source "$REPO_ROOT/tests/netns.sh"
 
-say() { echo "scale-out-dnat: $*"; }
-die() { echo "scale-out-dnat: FAIL: $*" >&2; exit 1; }
-
-[ -x "$PSSST" ] || die "no pssst binary at $PSSST (cargo build --release -p pssst-cli)"
 ensure_nftables || die "no nftables"
 
 NS="pssst-dnat-$$"
-WORK=""
-STATUS=1
 cleanup() {
   local rc=$?
   set +e
   netns_destroy "$NS"
-  if [ -n "$WORK" ]; then
-    if [ "$rc" != 0 ] || [ "$STATUS" != 0 ] || [ "${SCALE_OUT_KEEP:-0}" = 1 ]; then
-      say "work dir kept: $WORK"
-      for f in "$WORK"/*.out "$WORK"/*.err "$WORK"/backend-*.log; do
-        [ -s "$f" ] && { echo "--- $f"; tail -n 8 "$f"; }
-      done
-    else
-      rm -rf "$WORK"
-    fi
-  fi
+  work_dir_kept "$rc" "${SCALE_OUT_KEEP:-0}" &&
+    show_tails 8 "$WORK"/*.out "$WORK"/*.err "$WORK"/backend-*.log
   exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-mkdir -p "$PSSST_CACHE"
-WORK="$(mktemp -d "$PSSST_CACHE/scale-out-dnat.XXXXXX")"
+new_work_dir
 netns_create "$NS" || die "no network namespace"
 # Not a shell function for processes put in the background: `ip netns exec`
 # execs its command, so $! is then the command's own pid.

@@ -31,10 +31,8 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO_ROOT="${REPO_ROOT:-$(cd "$HERE/../.." && pwd)}"
-CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$REPO_ROOT/target}"
-PSSST_CACHE="${PSSST_CACHE:-$REPO_ROOT/.cache}"
-PSSST="${PSSST:-$CARGO_TARGET_DIR/release/pssst}"
+TEST_NAME=scale-out
+source "$HERE/common.sh"
 REQUESTS="${SCALE_OUT_REQUESTS:-3000}"   # per kind: anonymous, client-authenticated
 FAIR_SHARE_PERCENT=25                    # round robin over 3 gives 33.3 %
 BENCH_SECONDS=2                          # per throughput round
@@ -42,10 +40,6 @@ BACKENDS=3
 KILL_AFTER_ANSWERED=200                  # 3a: the victim is killed after this many answers
 STATS_INTERVAL_MS=100                    # backends rewrite their stats files this often
 
-say() { echo "scale-out: $*"; }
-die() { echo "scale-out: FAIL: $*" >&2; exit 1; }
-
-[ -x "$PSSST" ] || die "no pssst binary at $PSSST (cargo build --release -p pssst-cli)"
 
 # ---------------------------------------------------------------- nginx ----
 
@@ -106,10 +100,8 @@ ensure_nginx() {
 
 # ---------------------------------------------------- processes, cleanup ----
 
-WORK=""
 NGINX_PID=""
 declare -A BACKEND_PID=()   # index -> pid
-STATUS=1
 
 cleanup() {
   local rc=$?
@@ -126,16 +118,9 @@ cleanup() {
   while [ -n "$(jobs -pr)" ] && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
   for pid in $(jobs -pr); do kill -KILL "$pid" 2>/dev/null; done
   wait 2>/dev/null
-  if [ -n "$WORK" ]; then
-    if [ "$rc" != 0 ] || [ "$STATUS" != 0 ] || [ "${SCALE_OUT_KEEP:-0}" = 1 ]; then
-      say "work dir kept: $WORK"
-      [ -f "$WORK/error.log" ] && { echo "--- nginx errors"; grep -v '\[notice\]' "$WORK/error.log" | tail -n 15; }
-      for f in "$WORK"/backend-*.log; do
-        [ -f "$f" ] && { echo "--- $f"; tail -n 5 "$f"; }
-      done
-    else
-      rm -rf "$WORK"
-    fi
+  if work_dir_kept "$rc" "${SCALE_OUT_KEEP:-0}"; then
+    [ -f "$WORK/error.log" ] && { echo "--- nginx errors"; grep -v '\[notice\]' "$WORK/error.log" | tail -n 15; }
+    show_tails 5 "$WORK"/backend-*.log
   fi
   exit "$rc"
 }
@@ -221,8 +206,7 @@ bench_check() {
 
 ensure_nginx
 say "$(nginx -v 2>&1), stream module: $(stream_module_line)"
-mkdir -p "$PSSST_CACHE"
-WORK="$(mktemp -d "$PSSST_CACHE/scale-out.XXXXXX")"
+new_work_dir
 pick_ports
 LB="127.0.0.1:$BASE_PORT"
 

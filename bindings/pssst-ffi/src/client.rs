@@ -3,16 +3,17 @@
 use std::ffi::c_void;
 use std::ptr;
 
-use pssst_core::{CipherSuite, Client, ClientReplyHandler, PrivateKey, PublicKey};
+use getrandom::SysRng;
+use pssst_core::{Client, ClientReplyHandler};
+use pssst_ffi_core::args::{Buffers, Out};
+use pssst_ffi_core::client as ops;
+use pssst_ffi_core::{CallbackRng, pssst_random_fn, status};
 use pssst_ffi_macros::ffi_export;
-use zeroize::Zeroizing;
 
-use crate::buffers::{self, Out, check_buffers, write_len};
+use crate::OUT_RULE;
 use crate::handle::{self, castable};
 use crate::result::pssst_result;
-use crate::result::status;
 use crate::suite::PSSST_SUITE_X25519_AESGCM128;
-use pssst_ffi_core::{CallbackRng, pssst_random_fn};
 
 /// A PSSST client for one server public key and one cipher suite,
 /// anonymous or client-authenticated.
@@ -98,7 +99,7 @@ pub unsafe extern "C" fn pssst_client_new_with_suite(
     })
 }
 
-/// The body of the two client constructors.
+/// The two client constructors' handle glue.
 ///
 /// # Safety
 /// The pointers satisfy `pssst_client_new`'s contract.
@@ -112,16 +113,8 @@ unsafe fn new_client(
     // SAFETY: the contract.
     let mut client_out = unsafe { Out::reset(client_out, ptr::null_mut()) }?;
     // SAFETY: the contract.
-    let server_public = PublicKey::from_bytes(unsafe { buffers::key(server_public_key) }?);
-    let suite = CipherSuite::from_id(suite)?;
-    let inner = if client_private_key.is_null() {
-        Client::new(server_public)?
-    } else {
-        // SAFETY: the contract.
-        let private = Zeroizing::new(unsafe { buffers::key(client_private_key) }?);
-        Client::with_client_auth(server_public, &PrivateKey::from_bytes(*private))?
-    };
-    handle::write_new(&mut client_out, inner.with_suite(suite));
+    let inner = unsafe { ops::new_client(server_public_key, client_private_key, suite) }?;
+    handle::write_new(&mut client_out, inner);
     Ok(())
 }
 
@@ -252,7 +245,7 @@ struct PackRequest {
 }
 
 impl PackRequest {
-    /// Checks every argument, resets the out-parameters, then packs.
+    /// Resets the out-parameters, finds the client and its RNG, then packs.
     ///
     /// # Safety
     /// The pointers satisfy `pssst_client_pack_request_with_rng`'s contract.
@@ -260,29 +253,19 @@ impl PackRequest {
     unsafe fn run(self) -> Result<(), pssst_result> {
         // SAFETY: the contract (out-parameters NULL or writable).
         let handler_out = unsafe { Out::reset(self.handler_out, ptr::null_mut()) };
-        // SAFETY: the contract.
-        let packet_len = unsafe { Out::reset(self.packet_len, 0) };
-        let (mut handler_out, mut packet_len) = (handler_out?, packet_len?);
+        // SAFETY: the contract (buffers readable/writable, not overlapping).
+        let buffers = unsafe { Buffers::new(OUT_RULE, self.message, self.packet, self.packet_len) };
+        let (mut handler_out, buffers) = (handler_out?, buffers?);
         // SAFETY: NULL or a live client (the contract), only read.
         let client = unsafe { handle::try_ref(self.client) }?;
-        let mut rng = match self.random {
-            Randomness::OperatingSystem => None,
+        let handler = match self.random {
+            Randomness::OperatingSystem => ops::pack_request(client, &mut SysRng, buffers),
             Randomness::Callback(random, context) => {
                 // SAFETY: the contract (a well-behaved callback).
-                Some(unsafe { CallbackRng::new(random, context) }?)
+                let mut rng = unsafe { CallbackRng::new(random, context) }?;
+                ops::pack_request(client, &mut rng, buffers)
             }
-        };
-        check_buffers(self.message, self.packet)?;
-
-        // SAFETY: checked by check_buffers; readable (the contract).
-        let message = unsafe { buffers::input(self.message.0, self.message.1) };
-        // SAFETY: checked by check_buffers; writable and disjoint.
-        let packet = unsafe { buffers::output(self.packet.0, self.packet.1) };
-        let result = match &mut rng {
-            None => client.pack_request_into(message, packet),
-            Some(rng) => client.pack_request_into_with_rng(message, packet, rng),
-        };
-        let handler = write_len(&mut packet_len, result)?;
+        }?;
         handle::write_new(&mut handler_out, handler);
         Ok(())
     }
@@ -313,17 +296,17 @@ pub unsafe extern "C" fn pssst_client_reply_handler_unpack(
 ) -> pssst_result {
     status(|| {
         // SAFETY: the contract above.
-        let mut message_len = unsafe { Out::reset(message_len, 0) }?;
+        let buffers = unsafe {
+            Buffers::new(
+                OUT_RULE,
+                (packet, packet_len),
+                (message, message_capacity),
+                message_len,
+            )
+        }?;
         // SAFETY: NULL or a live handler used by this thread only (the contract).
         let handler = unsafe { handle::try_mut(handler) }?;
-        check_buffers((packet, packet_len), (message, message_capacity))?;
-
-        // SAFETY: checked by check_buffers; readable (the contract).
-        let packet = unsafe { buffers::input(packet, packet_len) };
-        // SAFETY: checked by check_buffers; writable and disjoint.
-        let message = unsafe { buffers::output(message, message_capacity) };
-        let result = handler.unpack_reply_into(packet, message);
-        write_len(&mut message_len, result.map(|len| (len, ())))
+        ops::unpack_reply(Some(handler), buffers)
     })
 }
 

@@ -4,7 +4,8 @@
 //! `Castable`); the class modules say only which Rust value each handle owns.
 #![allow(unsafe_code)]
 
-use crate::buffers::{Out, required};
+use pssst_ffi_core::args::{Out, required};
+
 use crate::result::pssst_result;
 
 /// A C handle type: an opaque heap object that owns one Rust value.

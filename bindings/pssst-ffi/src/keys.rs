@@ -1,11 +1,11 @@
 //! X25519 key pairs.
 
-use pssst_core::PrivateKey;
+use getrandom::SysRng;
+use pssst_ffi_core::{keys, status};
 use pssst_ffi_macros::ffi_export;
-use zeroize::Zeroizing;
 
-use crate::buffers::{self, Out};
-use crate::result::{pssst_result, status};
+use crate::OUT_RULE;
+use crate::result::pssst_result;
 
 /// Generates a fresh key pair from the operating system's RNG. The private
 /// key is clamped, as the Go reference implementation's keys are.
@@ -21,17 +21,8 @@ pub unsafe extern "C" fn pssst_generate_key_pair(
     private_key: *mut u8,
     public_key: *mut u8,
 ) -> pssst_result {
-    status(|| {
-        // SAFETY: the contract above.
-        let private_out = unsafe { Out::key(private_key) };
-        // SAFETY: the contract above.
-        let public_out = unsafe { Out::key(public_key) };
-        let (mut private_out, mut public_out) = (private_out?, public_out?);
-        let (private, public) = pssst_core::generate_key_pair()?;
-        private_out.write(*private.as_bytes());
-        public_out.write(public.to_bytes());
-        Ok(())
-    })
+    // SAFETY: the contract above is keys::generate_key_pair's.
+    status(|| unsafe { keys::generate_key_pair(OUT_RULE, &mut SysRng, private_key, public_key) })
 }
 
 /// Writes the public key of `private_key` (X25519(private_key, 9)).
@@ -48,12 +39,6 @@ pub unsafe extern "C" fn pssst_public_key_from_private(
     private_key: *const u8,
     public_key: *mut u8,
 ) -> pssst_result {
-    status(|| {
-        // SAFETY: the contract above.
-        let mut public_out = unsafe { Out::key(public_key) }?;
-        // SAFETY: the contract above.
-        let private = Zeroizing::new(unsafe { buffers::key(private_key) }?);
-        public_out.write(PrivateKey::from_bytes(*private).public_key().to_bytes());
-        Ok(())
-    })
+    // SAFETY: the contract above is keys::public_key's.
+    status(|| unsafe { keys::public_key(OUT_RULE, private_key, public_key) })
 }

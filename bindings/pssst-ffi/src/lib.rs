@@ -8,8 +8,9 @@
 //! Conventions, as in rustls-ffi:
 //! - one module per C "class" (`pssst_client`, `pssst_server` and their
 //!   reply handlers), each an opaque heap object with a `_free`; every
-//!   cast between a handle pointer and its Rust value is in `handle`, every
-//!   buffer and out-parameter check in `buffers`;
+//!   cast between a handle pointer and its Rust value is in `handle`; every
+//!   buffer and out-parameter check, and the body of each operation, is in
+//!   pssst-ffi-core (shared with the device library);
 //! - every fallible function returns a [`pssst_result`] and writes its
 //!   outputs through out-parameters; callers pass their own buffers with a
 //!   capacity, and a too-small buffer returns `PSSST_ERR_BUFFER_TOO_SMALL`
@@ -45,6 +46,10 @@ pub const PSSST_PACKET_OVERHEAD: usize = 52;
 /// Extra bytes a client-authenticated request carries (client public key
 /// and ephemeral secret).
 pub const PSSST_CLIENT_AUTH_OVERHEAD: usize = 64;
+
+/// pssst.h's rule for out-parameters: every one is reset before anything
+/// can fail.
+const OUT_RULE: pssst_ffi_core::args::OutRule = pssst_ffi_core::args::OutRule::ResetFirst;
 
 const _: () = assert!(PSSST_KEY_LEN == pssst_core::KEY_LEN);
 const _: () = assert!(PSSST_PACKET_OVERHEAD == pssst_core::PACKET_OVERHEAD);

@@ -7,11 +7,6 @@ use pssst_ffi_macros::ffi_export;
 
 pub use pssst_ffi_core::pssst_result::{self, *};
 
-/// Runs the body of a fallible export: `Ok(())` is `PSSST_OK`.
-pub(crate) fn status(body: impl FnOnce() -> Result<(), pssst_result>) -> pssst_result {
-    body().err().unwrap_or(PSSST_OK)
-}
-
 /// A static, NUL-terminated English description of `result`; never NULL.
 /// Values that are not a `pssst_result` get "unrecognised pssst_result".
 ///

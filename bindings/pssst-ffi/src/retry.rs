@@ -4,10 +4,11 @@
 use std::time::Duration;
 
 use pssst_core::RetrySchedule;
+use pssst_ffi_core::args::Out;
+use pssst_ffi_core::status;
 use pssst_ffi_macros::ffi_export;
 
-use crate::buffers::Out;
-use crate::result::{pssst_result, status};
+use crate::result::pssst_result;
 
 /// No client may send a copy of a request later than this many
 /// milliseconds after its first copy: the server may have forgotten its

@@ -2,13 +2,15 @@
 
 use std::ptr;
 
-use pssst_core::{CipherSuites, Client, Error, PrivateKey, Server, ServerReplyHandler};
+use pssst_core::{CipherSuites, Client, Server, ServerReplyHandler};
+use pssst_ffi_core::args::{Buffers, Out};
+use pssst_ffi_core::server::{self as ops, ClientIdentity};
+use pssst_ffi_core::status;
 use pssst_ffi_macros::ffi_export;
-use zeroize::Zeroizing;
 
-use crate::buffers::{self, Out, check_buffers, write_len};
+use crate::OUT_RULE;
 use crate::handle::{self, castable};
-use crate::result::{pssst_result, status};
+use crate::result::pssst_result;
 use crate::suite::suite_set;
 
 /// A PSSST server: one private key and the cipher suites it accepts, no
@@ -97,7 +99,7 @@ pub unsafe extern "C" fn pssst_server_new_with_suites(
     })
 }
 
-/// The body of the two server constructors.
+/// The two server constructors' handle glue.
 ///
 /// # Safety
 /// The pointers satisfy `pssst_server_new`'s contract.
@@ -110,9 +112,8 @@ unsafe fn new_server(
     // SAFETY: the contract.
     let mut server_out = unsafe { Out::reset(server_out, ptr::null_mut()) }?;
     // SAFETY: the contract.
-    let private = Zeroizing::new(unsafe { buffers::key(server_private_key) }?);
-    let server = Server::new(PrivateKey::from_bytes(*private)).with_suites(suites);
-    handle::write_new(&mut server_out, server);
+    let server = unsafe { ops::new_server(server_private_key) }?;
+    handle::write_new(&mut server_out, server.with_suites(suites));
     Ok(())
 }
 
@@ -132,7 +133,7 @@ pub unsafe extern "C" fn pssst_server_public_key(
 ) -> pssst_result {
     status(|| {
         // SAFETY: the contract above.
-        let mut public_out = unsafe { Out::key(public_key) }?;
+        let mut public_out = unsafe { Out::key(OUT_RULE, public_key) }?;
         // SAFETY: NULL or a live server (the contract), only read.
         let server = unsafe { handle::try_ref(server) }?;
         public_out.write(server.public_key().to_bytes());
@@ -190,31 +191,22 @@ pub unsafe extern "C" fn pssst_server_unpack_request(
     status(|| {
         // SAFETY: the contract above (out-parameters NULL or writable).
         let handler_out = unsafe { Out::reset(handler_out, ptr::null_mut()) };
+        // SAFETY: the contract above (buffers readable/writable, not overlapping).
+        let buffers = unsafe {
+            Buffers::new(
+                OUT_RULE,
+                (packet, packet_len),
+                (message, message_capacity),
+                message_len,
+            )
+        };
         // SAFETY: the contract above.
-        let message_len = unsafe { Out::reset(message_len, 0) };
-        // SAFETY: the contract above.
-        let client_key_out = unsafe { Out::key(client_public_key) };
-        // SAFETY: the contract above.
-        let authenticated_out = unsafe { Out::reset(client_authenticated, false) };
-        let (mut handler_out, mut message_len) = (handler_out?, message_len?);
-        let (mut client_key_out, mut authenticated_out) = (client_key_out?, authenticated_out?);
+        let client =
+            unsafe { ClientIdentity::new(OUT_RULE, client_public_key, client_authenticated) };
+        let (mut handler_out, buffers, client) = (handler_out?, buffers?, client?);
         // SAFETY: NULL or a live server (the contract), only read.
         let server = unsafe { handle::try_ref(server) }?;
-        check_buffers((packet, packet_len), (message, message_capacity))?;
-
-        // SAFETY: checked by check_buffers; readable (the contract).
-        let packet = unsafe { buffers::input(packet, packet_len) };
-        // SAFETY: checked by check_buffers; writable and disjoint.
-        let message = unsafe { buffers::output(message, message_capacity) };
-        let result = server.unpack_request_into(packet, message).map(|request| {
-            let len = request.message.len();
-            (len, (request.client_public_key, request.reply_handler))
-        });
-        let (client_key, handler) = write_len(&mut message_len, result)?;
-        if let Some(client_key) = client_key {
-            client_key_out.write(client_key.to_bytes());
-            authenticated_out.write(true);
-        }
+        let handler = ops::unpack_request(server, buffers, client)?;
         handle::write_new(&mut handler_out, Some(handler));
         Ok(())
     })
@@ -256,31 +248,17 @@ pub unsafe extern "C" fn pssst_server_reply_handler_pack(
 ) -> pssst_result {
     status(|| {
         // SAFETY: the contract above.
-        let mut packet_len = unsafe { Out::reset(packet_len, 0) }?;
+        let buffers = unsafe {
+            Buffers::new(
+                OUT_RULE,
+                (message, message_len),
+                (packet, packet_capacity),
+                packet_len,
+            )
+        }?;
         // SAFETY: NULL or a live handler used by this thread only (the contract).
         let slot = unsafe { handle::try_mut(handler) }?;
-        check_buffers((message, message_len), (packet, packet_capacity))?;
-
-        // SAFETY: checked by check_buffers; readable (the contract).
-        let message = unsafe { buffers::input(message, message_len) };
-        // SAFETY: checked by check_buffers; writable and disjoint.
-        let packet = unsafe { buffers::output(packet, packet_capacity) };
-        // Sized before the handler is taken: a buffer too small (or a
-        // message too large) leaves it usable, as the contract says.
-        let Some(handler) = slot.take() else {
-            return write_len(&mut packet_len, Err(Error::HandlerReused));
-        };
-        let result = match handler.reply_len(message_len) {
-            Ok(needed) if needed <= packet_capacity => handler.pack_reply_into(message, packet),
-            sized => {
-                *slot = Some(handler);
-                Err(match sized {
-                    Ok(needed) => Error::BufferTooSmall { needed },
-                    Err(e) => e,
-                })
-            }
-        };
-        write_len(&mut packet_len, result.map(|len| (len, ())))
+        ops::pack_reply(slot, buffers)
     })
 }
 

@@ -1,15 +1,17 @@
-//! `pssst_device_client` and `pssst_device_client_reply_handler`.
+//! `pssst_device_client` and `pssst_device_client_reply_handler`: caller-owned
+//! storage around pssst-ffi-core's client operations.
 
 use core::ffi::c_void;
 
-use pssst_core::{CipherSuite, Client, ClientReplyHandler, PrivateKey, PublicKey};
+use pssst_core::{Client, ClientReplyHandler};
+use pssst_ffi_core::args::Buffers;
+use pssst_ffi_core::client as ops;
+use pssst_ffi_core::{CallbackRng, pssst_random_fn, status};
 
-use crate::result::{
-    PSSST_ERR_BUFFERS_OVERLAP, PSSST_ERR_NULL_ARGUMENT, core, pssst_result, status,
-};
+use crate::OUT_RULE;
+use crate::result::{PSSST_ERR_NULL_ARGUMENT, pssst_result};
 use crate::sizes;
-use crate::slot::{Storage, bytes, bytes_mut, key, out, overlap};
-use pssst_ffi_core::{CallbackRng, pssst_random_fn};
+use crate::slot::{Storage, clear, storage};
 
 /// Caller-owned storage for one client (`PSSST_DEVICE_CLIENT_SIZE` bytes).
 pub type pssst_device_client = Storage<{ sizes::CLIENT }>;
@@ -36,17 +38,9 @@ pub unsafe extern "C" fn pssst_device_client_init(
 ) -> pssst_result {
     status(|| {
         // SAFETY: the caller's promises, as documented.
-        let (storage, server_public) = unsafe { (out(client)?, key(server_public_key)?) };
-        let suite = core(CipherSuite::from_id(suite))?;
-        let server_public = PublicKey::from_bytes(server_public);
-        let made = if client_private_key.is_null() {
-            Client::new(server_public)
-        } else {
-            // SAFETY: non-NULL, so 32 readable bytes (documented).
-            let private = PrivateKey::from_bytes(unsafe { key(client_private_key) }?);
-            Client::with_client_auth(server_public, &private)
-        };
-        let made = core(made)?.with_suite(suite);
+        let storage = unsafe { storage(client) }?;
+        // SAFETY: as documented.
+        let made = unsafe { ops::new_client(server_public_key, client_private_key, suite) }?;
         // SAFETY: the block holds only Clients; `fits` is proven above.
         unsafe { storage.put(made) };
         Ok(())
@@ -59,10 +53,7 @@ pub unsafe extern "C" fn pssst_device_client_init(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn pssst_device_client_clear(client: *mut pssst_device_client) {
     // SAFETY: the caller's promise; the block holds only Clients.
-    if let Ok(storage) = unsafe { out(client) } {
-        // SAFETY: as above.
-        drop(unsafe { storage.take::<Client>() });
-    }
+    unsafe { clear::<Client, _>(client) }
 }
 
 /// Packs `message` into `packet` (capacity `packet_capacity`; the length
@@ -91,25 +82,20 @@ pub unsafe extern "C" fn pssst_device_client_pack_request(
 ) -> pssst_result {
     status(|| {
         // SAFETY: the caller's promises, as documented.
-        let (storage, message, packet, packet_len, handler_storage) = unsafe {
-            (
-                out(client)?,
-                bytes(message, message_len)?,
-                bytes_mut(packet, packet_capacity)?,
-                out(packet_len)?,
-                out(reply_handler)?,
-            )
+        let (storage, handler_storage, buffers) = unsafe {
+            let buffers = Buffers::new(
+                OUT_RULE,
+                (message, message_len),
+                (packet, packet_capacity),
+                packet_len,
+            );
+            (storage(client)?, storage(reply_handler)?, buffers?)
         };
-        if overlap(message, packet) {
-            return Err(PSSST_ERR_BUFFERS_OVERLAP);
-        }
         // SAFETY: the block holds only Clients.
         let client = unsafe { storage.get::<Client>() }.ok_or(PSSST_ERR_NULL_ARGUMENT)?;
-        *packet_len = core(client.request_len(message.len()))?;
         // SAFETY: as documented.
         let mut rng = unsafe { CallbackRng::new(random, random_context) }?;
-        let (len, handler) = core(client.pack_request_into_with_rng(message, packet, &mut rng))?;
-        *packet_len = len;
+        let handler = ops::pack_request(client, &mut rng, buffers)?;
         // SAFETY: the block holds only ClientReplyHandlers; `fits` is proven.
         unsafe { handler_storage.put(handler) };
         Ok(())
@@ -137,23 +123,18 @@ pub unsafe extern "C" fn pssst_device_client_reply_handler_unpack(
 ) -> pssst_result {
     status(|| {
         // SAFETY: the caller's promises, as documented.
-        let (storage, packet, message, message_len) = unsafe {
-            (
-                out(reply_handler)?,
-                bytes(packet, packet_len)?,
-                bytes_mut(message, message_capacity)?,
-                out(message_len)?,
-            )
+        let (storage, buffers) = unsafe {
+            let buffers = Buffers::new(
+                OUT_RULE,
+                (packet, packet_len),
+                (message, message_capacity),
+                message_len,
+            );
+            (storage(reply_handler)?, buffers?)
         };
-        if overlap(packet, message) {
-            return Err(PSSST_ERR_BUFFERS_OVERLAP);
-        }
         // SAFETY: the block holds only ClientReplyHandlers.
-        let Some(handler) = (unsafe { storage.get::<ClientReplyHandler>() }) else {
-            return Err(pssst_result::from(pssst_core::Error::HandlerReused));
-        };
-        *message_len = packet.len().saturating_sub(pssst_core::PACKET_OVERHEAD);
-        *message_len = core(handler.unpack_reply_into(packet, message))?;
+        let handler = unsafe { storage.get::<ClientReplyHandler>() };
+        ops::unpack_reply(handler, buffers)?;
         // Done: wipe the keys now rather than when the storage is reused.
         // SAFETY: as above.
         drop(unsafe { storage.take::<ClientReplyHandler>() });
@@ -170,8 +151,5 @@ pub unsafe extern "C" fn pssst_device_client_reply_handler_clear(
     reply_handler: *mut pssst_device_client_reply_handler,
 ) {
     // SAFETY: the caller's promise; the block holds only ClientReplyHandlers.
-    if let Ok(storage) = unsafe { out(reply_handler) } {
-        // SAFETY: as above.
-        drop(unsafe { storage.take::<ClientReplyHandler>() });
-    }
+    unsafe { clear::<ClientReplyHandler, _>(reply_handler) }
 }

@@ -1,12 +1,11 @@
-//! Key pairs.
+//! Key pairs: pssst-ffi-core's key functions with the caller's RNG.
 
 use core::ffi::c_void;
 
-use pssst_core::{PrivateKey, generate_key_pair_with_rng};
+use pssst_ffi_core::{CallbackRng, keys, pssst_random_fn, status};
 
-use crate::result::{core, pssst_result, status};
-use crate::slot::{bytes_mut, key};
-use pssst_ffi_core::{CallbackRng, pssst_random_fn};
+use crate::OUT_RULE;
+use crate::result::pssst_result;
 
 /// Makes a key pair with 32 bytes from `random`: private key (clamped) into
 /// `private_key[32]`, public key into `public_key[32]`.
@@ -22,14 +21,10 @@ pub unsafe extern "C" fn pssst_device_generate_key_pair(
 ) -> pssst_result {
     status(|| {
         // SAFETY: the caller's promises, as documented.
-        let (private_out, public_out) =
-            unsafe { (bytes_mut(private_key, 32)?, bytes_mut(public_key, 32)?) };
-        // SAFETY: as documented.
-        let mut rng = unsafe { CallbackRng::new(random, random_context) }?;
-        let (private, public) = core(generate_key_pair_with_rng(&mut rng))?;
-        private_out.copy_from_slice(private.as_bytes());
-        public_out.copy_from_slice(public.as_bytes());
-        Ok(())
+        unsafe {
+            let mut rng = CallbackRng::new(random, random_context)?;
+            keys::generate_key_pair(OUT_RULE, &mut rng, private_key, public_key)
+        }
     })
 }
 
@@ -41,10 +36,6 @@ pub unsafe extern "C" fn pssst_device_public_key(
     private_key: *const u8,
     public_key: *mut u8,
 ) -> pssst_result {
-    status(|| {
-        // SAFETY: the caller's promises, as documented.
-        let (private, public_out) = unsafe { (key(private_key)?, bytes_mut(public_key, 32)?) };
-        public_out.copy_from_slice(PrivateKey::from_bytes(private).public_key().as_bytes());
-        Ok(())
-    })
+    // SAFETY: the caller's promises, as documented.
+    status(|| unsafe { keys::public_key(OUT_RULE, private_key, public_key) })
 }

@@ -1,12 +1,15 @@
-//! `pssst_device_server` and `pssst_device_server_reply_handler`.
+//! `pssst_device_server` and `pssst_device_server_reply_handler`:
+//! caller-owned storage around pssst-ffi-core's server operations.
 
-use pssst_core::{PrivateKey, Server, ServerReplyHandler};
+use pssst_core::{Server, ServerReplyHandler};
+use pssst_ffi_core::args::Buffers;
+use pssst_ffi_core::server::{self as ops, ClientIdentity, ReplySlot};
+use pssst_ffi_core::status;
 
-use crate::result::{
-    PSSST_ERR_BUFFERS_OVERLAP, PSSST_ERR_NULL_ARGUMENT, core, pssst_result, status,
-};
+use crate::OUT_RULE;
+use crate::result::{PSSST_ERR_NULL_ARGUMENT, pssst_result};
 use crate::sizes;
-use crate::slot::{Storage, bytes, bytes_mut, key, out, overlap};
+use crate::slot::{Storage, clear, storage};
 
 /// Caller-owned storage for one server (`PSSST_DEVICE_SERVER_SIZE` bytes).
 pub type pssst_device_server = Storage<{ sizes::SERVER }>;
@@ -26,9 +29,9 @@ pub unsafe extern "C" fn pssst_device_server_init(
 ) -> pssst_result {
     status(|| {
         // SAFETY: the caller's promises, as documented.
-        let (storage, private) = unsafe { (out(server)?, key(private_key)?) };
+        let (storage, made) = unsafe { (storage(server)?, ops::new_server(private_key)?) };
         // SAFETY: the block holds only Servers; `fits` is proven above.
-        unsafe { storage.put(Server::new(PrivateKey::from_bytes(private))) };
+        unsafe { storage.put(made) };
         Ok(())
     })
 }
@@ -39,10 +42,7 @@ pub unsafe extern "C" fn pssst_device_server_init(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn pssst_device_server_clear(server: *mut pssst_device_server) {
     // SAFETY: the caller's promise; the block holds only Servers.
-    if let Ok(storage) = unsafe { out(server) } {
-        // SAFETY: as above.
-        drop(unsafe { storage.take::<Server>() });
-    }
+    unsafe { clear::<Server, _>(server) }
 }
 
 /// Unpacks the request in `packet` into `message` (capacity
@@ -71,32 +71,21 @@ pub unsafe extern "C" fn pssst_device_server_unpack_request(
 ) -> pssst_result {
     status(|| {
         // SAFETY: the caller's promises, as documented.
-        let (storage, packet, message, message_len, client_auth, client_public, handler_storage) = unsafe {
-            (
-                out(server)?,
-                bytes(packet, packet_len)?,
-                bytes_mut(message, message_capacity)?,
-                out(message_len)?,
-                out(client_auth)?,
-                bytes_mut(client_public_key, 32)?,
-                out(reply_handler)?,
-            )
+        let (storage, handler_storage, buffers, client) = unsafe {
+            let buffers = Buffers::new(
+                OUT_RULE,
+                (packet, packet_len),
+                (message, message_capacity),
+                message_len,
+            );
+            let client = ClientIdentity::new(OUT_RULE, client_public_key, client_auth);
+            (storage(server)?, storage(reply_handler)?, buffers?, client?)
         };
-        if overlap(packet, message) {
-            return Err(PSSST_ERR_BUFFERS_OVERLAP);
-        }
         // SAFETY: the block holds only Servers.
         let server = unsafe { storage.get::<Server>() }.ok_or(PSSST_ERR_NULL_ARGUMENT)?;
-        *message_len = packet.len().saturating_sub(pssst_core::PACKET_OVERHEAD);
-        let request = core(server.unpack_request_into(packet, message))?;
-        *message_len = request.message.len();
-        *client_auth = request.client_public_key.is_some();
-        client_public.fill(0);
-        if let Some(key) = request.client_public_key {
-            client_public.copy_from_slice(key.as_bytes());
-        }
+        let handler = ops::unpack_request(server, buffers, client)?;
         // SAFETY: the block holds only ServerReplyHandlers; `fits` is proven.
-        unsafe { handler_storage.put(request.reply_handler) };
+        unsafe { handler_storage.put(handler) };
         Ok(())
     })
 }
@@ -121,24 +110,33 @@ pub unsafe extern "C" fn pssst_device_server_reply_handler_pack(
 ) -> pssst_result {
     status(|| {
         // SAFETY: the caller's promises, as documented.
-        let (storage, message, packet, packet_len) = unsafe {
-            (
-                out(reply_handler)?,
-                bytes(message, message_len)?,
-                bytes_mut(packet, packet_capacity)?,
-                out(packet_len)?,
-            )
+        let (storage, buffers) = unsafe {
+            let buffers = Buffers::new(
+                OUT_RULE,
+                (message, message_len),
+                (packet, packet_capacity),
+                packet_len,
+            );
+            (storage(reply_handler)?, buffers?)
         };
-        if overlap(message, packet) {
-            return Err(PSSST_ERR_BUFFERS_OVERLAP);
-        }
-        // SAFETY: the block holds only ServerReplyHandlers.
-        let handler = unsafe { storage.take::<ServerReplyHandler>() }
-            .ok_or(pssst_result::from(pssst_core::Error::HandlerReused))?;
-        *packet_len = message.len().saturating_add(pssst_core::PACKET_OVERHEAD);
-        *packet_len = core(handler.pack_reply_into(message, packet))?;
-        Ok(())
+        ops::pack_reply(&mut UsedUp(storage), buffers)
     })
+}
+
+/// A reply handler's storage as pssst_device_server_reply_handler_pack
+/// uses it: the handler is taken out for the reply and never given back,
+/// not even when the reply did not fit (the header's promise).
+struct UsedUp<'s>(&'s mut pssst_device_server_reply_handler);
+
+impl ReplySlot for UsedUp<'_> {
+    fn take(&mut self) -> Option<ServerReplyHandler> {
+        // SAFETY: the block holds only ServerReplyHandlers.
+        unsafe { self.0.take::<ServerReplyHandler>() }
+    }
+
+    fn give_back(&mut self, handler: ServerReplyHandler) {
+        drop(handler);
+    }
 }
 
 /// Wipes a reply handler that will not reply and leaves its storage empty.
@@ -150,8 +148,5 @@ pub unsafe extern "C" fn pssst_device_server_reply_handler_clear(
     reply_handler: *mut pssst_device_server_reply_handler,
 ) {
     // SAFETY: the caller's promise; the block holds only ServerReplyHandlers.
-    if let Ok(storage) = unsafe { out(reply_handler) } {
-        // SAFETY: as above.
-        drop(unsafe { storage.take::<ServerReplyHandler>() });
-    }
+    unsafe { clear::<ServerReplyHandler, _>(reply_handler) }
 }

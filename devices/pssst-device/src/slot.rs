@@ -82,60 +82,23 @@ impl<const N: usize> Storage<N> {
     }
 }
 
-/// `&mut *pointer`, or PSSST_ERR_NULL_ARGUMENT.
+/// Drops (zeroizes) the live value of the block at `pointer`, if any,
+/// leaving it empty; NULL is a no-op. The body of every `_clear`.
+/// # Safety
+/// `pointer` is NULL or points to a block that only ever holds `T`s.
+pub unsafe fn clear<T, const N: usize>(pointer: *mut Storage<N>) {
+    // SAFETY: the caller's promise.
+    if let Ok(storage) = unsafe { storage(pointer) } {
+        // SAFETY: as above.
+        drop(unsafe { storage.take::<T>() });
+    }
+}
+
+/// The caller's storage block at `pointer`, or PSSST_ERR_NULL_ARGUMENT.
+/// (Every other argument is checked by pssst-ffi-core.)
 /// # Safety
 /// A non-NULL `pointer` points to a valid, exclusively borrowed `T`.
-pub unsafe fn out<'a, T>(pointer: *mut T) -> Result<&'a mut T, pssst_result> {
+pub unsafe fn storage<'a, T>(pointer: *mut T) -> Result<&'a mut T, pssst_result> {
     // SAFETY: forwarded from the caller.
     unsafe { pointer.as_mut() }.ok_or(PSSST_ERR_NULL_ARGUMENT)
-}
-
-/// The `len` bytes at `pointer` (any pointer when `len` is 0), or
-/// PSSST_ERR_NULL_ARGUMENT.
-/// # Safety
-/// A non-NULL `pointer` points to `len` readable bytes.
-pub unsafe fn bytes<'a>(pointer: *const u8, len: usize) -> Result<&'a [u8], pssst_result> {
-    if len == 0 {
-        return Ok(&[]);
-    }
-    if pointer.is_null() {
-        return Err(PSSST_ERR_NULL_ARGUMENT);
-    }
-    // SAFETY: the caller's promise.
-    Ok(unsafe { core::slice::from_raw_parts(pointer, len) })
-}
-
-/// The `capacity` writable bytes at `pointer`, or PSSST_ERR_NULL_ARGUMENT.
-/// # Safety
-/// A non-NULL `pointer` points to `capacity` writable bytes that nothing
-/// else in this call reads or writes.
-pub unsafe fn bytes_mut<'a>(
-    pointer: *mut u8,
-    capacity: usize,
-) -> Result<&'a mut [u8], pssst_result> {
-    if capacity == 0 {
-        return Ok(&mut []);
-    }
-    if pointer.is_null() {
-        return Err(PSSST_ERR_NULL_ARGUMENT);
-    }
-    // SAFETY: the caller's promise.
-    Ok(unsafe { core::slice::from_raw_parts_mut(pointer, capacity) })
-}
-
-/// A 32-byte key argument, or PSSST_ERR_NULL_ARGUMENT.
-/// # Safety
-/// A non-NULL `pointer` points to 32 readable bytes.
-pub unsafe fn key(pointer: *const u8) -> Result<[u8; 32], pssst_result> {
-    // SAFETY: forwarded from the caller.
-    let bytes = unsafe { bytes(pointer, 32) }?;
-    let mut key = [0; 32];
-    key.copy_from_slice(bytes);
-    Ok(key)
-}
-
-/// True when the two byte ranges share a byte.
-pub fn overlap(a: &[u8], b: &[u8]) -> bool {
-    let (a0, b0) = (a.as_ptr() as usize, b.as_ptr() as usize);
-    !a.is_empty() && !b.is_empty() && a0 < b0 + b.len() && b0 < a0 + a.len()
 }

@@ -63,6 +63,11 @@ pub enum pssst_result {
 
 use pssst_result::*;
 
+/// Runs the body of a fallible export: `Ok(())` is `PSSST_OK`.
+pub fn status(body: impl FnOnce() -> Result<(), pssst_result>) -> pssst_result {
+    body().err().unwrap_or(PSSST_OK)
+}
+
 impl From<Error> for pssst_result {
     fn from(error: Error) -> pssst_result {
         match error {
