@@ -19,7 +19,9 @@ server's either.
 Each round measures side by side: pssst-core's own unpack rate (the
 harness, `--ops unpack_anon`) and, for each backend and 1 and 2 workers, the
 server's answered requests per second of its CPU time (user and system from
-/proc), and their ratio. Needs root (namespaces, nftables); builds what it
+/proc), and their ratio; then the same for the same server on loopback,
+loaded by `pssst bench` as udp.py does, so that the cost of delivering
+replies to a local load generator shows side by side. Needs root (namespaces, nftables); builds what it
 needs; asserts nothing. JSON to target/bench/nic.json.
 """
 
@@ -39,7 +41,7 @@ from build import build_cli  # noqa: E402
 from config import BACKENDS, BIN, OUT, TARGET, cli, harness  # noqa: E402
 from report import write_json  # noqa: E402
 from shell import die, log, need, run  # noqa: E402
-from udp import cpu_seconds  # noqa: E402
+from udp import CLIENTS, cpu_seconds, udp_once  # noqa: E402
 
 SERVER_NS, LOAD_NS = "pssst-nic-srv", "pssst-nic-gen"
 SERVER_ADDR, LOAD_ADDR = "10.77.0.1", "10.77.0.2"
@@ -199,8 +201,15 @@ def main():
                         # server's run: the machine's load is shared alike.
                         before = core_unpack_rate(backend)
                         one = nic_once(cli(backend), workers, args.seconds, args.rate, key)
-                        one["core_unpack_per_s"] = (before + core_unpack_rate(backend)) / 2
-                        rows.setdefault("%s/%dw" % (backend, workers), []).append(one)
+                        middle = core_unpack_rate(backend)
+                        one["core_unpack_per_s"] = (before + middle) / 2
+                        rows.setdefault("%s/%dw nic" % (backend, workers), []).append(one)
+                        # The same server on loopback, loaded by `pssst bench`
+                        # as in udp.py: the kernel charges it with each reply's
+                        # delivery to the load generator.
+                        one = udp_once(cli(backend), workers, args.seconds, CLIENTS, key)
+                        one["core_unpack_per_s"] = (middle + core_unpack_rate(backend)) / 2
+                        rows.setdefault("%s/%dw loopback" % (backend, workers), []).append(one)
     finally:
         network_down()
     print_table(rows, args)
@@ -209,15 +218,16 @@ def main():
 
 
 def print_table(rows, args):
-    print("\nServer behind a veth, replies dropped at egress (a NIC's place); open-loop "
-          "load at %d requests/s, %.0f s per run, %d interleaved rounds; median [min-max]"
-          % (args.rate, args.seconds, args.rounds))
-    print("  %-18s %10s %10s %10s %9s %9s  %s" % ("", "tx/CPU-s", "tx/user-s", "core/s",
+    print("\nnic: the server behind a veth, replies dropped at egress (a NIC's place), "
+          "open-loop load at %d requests/s; loopback: `pssst bench`, %d clients; %.0f s per "
+          "run, %d interleaved rounds; median [min-max]"
+          % (args.rate, CLIENTS, args.seconds, args.rounds))
+    print("  %-22s %10s %10s %10s %9s %9s  %s" % ("", "tx/CPU-s", "tx/user-s", "core/s",
                                                    "user us", "sys us", "tx/CPU-s / core"))
     for label, runs in rows.items():
         per_tx = lambda key: med_spread([one[key] * 1e6 / one["ok"] for one in runs])["median"]
         ratio = med_spread([one["tx_per_cpu_s"] / one["core_unpack_per_s"] for one in runs])
-        print("  %-18s %10.0f %10.0f %10.0f %9.2f %9.2f  %.3f [%.3f-%.3f]" % (
+        print("  %-22s %10.0f %10.0f %10.0f %9.2f %9.2f  %.3f [%.3f-%.3f]" % (
             label, med_spread([one["tx_per_cpu_s"] for one in runs])["median"],
             med_spread([one["tx_per_user_cpu_s"] for one in runs])["median"],
             med_spread([one["core_unpack_per_s"] for one in runs])["median"],

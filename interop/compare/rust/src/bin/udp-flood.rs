@@ -74,7 +74,9 @@ fn parse_args() -> Args {
         server: server.unwrap_or_else(|| missing("--server")),
         server_key: server_key.unwrap_or_else(|| missing("--server-key")),
         bind: bind.unwrap_or_else(|| missing("--bind")),
-        rate: rate.filter(|&r| r > 0).unwrap_or_else(|| missing("--rate (> 0)")),
+        rate: rate
+            .filter(|&r| r > 0)
+            .unwrap_or_else(|| missing("--rate (> 0)")),
         seconds: seconds
             .filter(|&s| s > 0.0)
             .unwrap_or_else(|| missing("--seconds (> 0)")),
@@ -99,7 +101,10 @@ fn pack(server_key: PublicKey, count: usize) -> Vec<Vec<u8>> {
                 })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().expect("packing thread")).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("packing thread"))
+            .collect()
     })
 }
 
@@ -135,7 +140,10 @@ fn write_cache(path: &std::path::Path, server_key: PublicKey, requests: &[Vec<u8
 fn main() {
     let args = parse_args();
     let total = (args.rate as f64 * args.seconds) as usize;
-    let cached = args.cache.as_deref().and_then(|path| read_cache(path, args.server_key, total));
+    let cached = args
+        .cache
+        .as_deref()
+        .and_then(|path| read_cache(path, args.server_key, total));
     let requests = cached.unwrap_or_else(|| {
         let requests = pack(args.server_key, total);
         if let Some(path) = &args.cache {
@@ -158,7 +166,10 @@ fn main() {
         for (j, request) in chunk.iter().enumerate() {
             // A full queue or a routing hiccup loses one datagram, as on a
             // real network: the server's count says what arrived.
-            if sockets[(i * BURST + j) % sockets.len()].send_to(request, args.server).is_ok() {
+            if sockets[(i * BURST + j) % sockets.len()]
+                .send_to(request, args.server)
+                .is_ok()
+            {
                 sent += 1;
             }
         }
