@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use pssst_udp::{Echo, ServerConfig, UdpServer};
-use tokio::runtime::Runtime;
+use tokio::runtime::Handle;
+use tokio::sync::oneshot;
 
 use crate::{addr, exec, forward, keys, stdout};
 
@@ -43,7 +44,7 @@ pub(crate) fn run(args: ServeArgs) -> Result<(), String> {
         Some(addr) => Some(addr::parse("metrics", addr)?),
         None => None,
     };
-    let runtime = handler_runtime(args.max_in_flight as usize)?;
+    let runtime = HandlerRuntime::start(args.max_in_flight as usize)?;
     let (server, commands) = bind(&args, listen, loaded, &runtime)?;
     let metrics_bound = match metrics_addr {
         Some(addr) => Some(metrics::start(addr, server.monitor())?),
@@ -90,7 +91,7 @@ fn bind(
     args: &ServeArgs,
     listen: SocketAddr,
     loaded: Loaded,
-    runtime: &Runtime,
+    runtime: &HandlerRuntime,
 ) -> Result<(UdpServer, Option<Arc<exec::Family>>), String> {
     let mut config = ServerConfig::default()
         .workers(args.workers.into())
@@ -259,16 +260,52 @@ const POLL: Duration = Duration::from_millis(50);
 const DRAIN_MARGIN: Duration = Duration::from_secs(1);
 
 /// The runtime of `--exec` and `--forward` handlers (the metrics endpoint
-/// has its own, see `metrics_listener`): HTTP on one thread (measured faster than two here: fewer
-/// cross-thread wakeups), commands on blocking threads (one per request in
-/// flight).
-fn handler_runtime(max_in_flight: usize) -> Result<Runtime, String> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .max_blocking_threads(max_in_flight)
-        .thread_name("pssst-handler")
-        .enable_io()
-        .enable_time()
-        .build()
-        .map_err(|e| format!("cannot start the handler runtime: {e}"))
+/// has its own, see `metrics_listener`): HTTP on one thread (measured
+/// faster than two here: fewer cross-thread wakeups), a current-thread
+/// runtime driven by a thread of its own; commands on blocking threads
+/// (one per request in flight).
+struct HandlerRuntime {
+    handle: Handle,
+    stop: oneshot::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl HandlerRuntime {
+    fn start(max_in_flight: usize) -> Result<HandlerRuntime, String> {
+        let cannot = |e: io::Error| format!("cannot start the handler runtime: {e}");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .max_blocking_threads(max_in_flight)
+            .thread_name("pssst-handler")
+            .enable_io()
+            .enable_time()
+            .build()
+            .map_err(cannot)?;
+        let handle = runtime.handle().clone();
+        let (stop, stopped) = oneshot::channel();
+        let thread = std::thread::Builder::new()
+            .name("pssst-handler".into())
+            .spawn(move || {
+                runtime.block_on(async {
+                    let _ = stopped.await;
+                });
+                runtime.shutdown_background();
+            })
+            .map_err(cannot)?;
+        Ok(HandlerRuntime {
+            handle,
+            stop,
+            thread,
+        })
+    }
+
+    fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Stops the runtime without waiting for its tasks (the server has
+    /// drained the requests in flight) or blocking threads.
+    fn shutdown_background(self) {
+        let _ = self.stop.send(());
+        let _ = self.thread.join();
+    }
 }

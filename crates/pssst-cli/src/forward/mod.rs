@@ -12,21 +12,23 @@
 //! `reply_too_large`, read no further than that).
 //!
 //! Requests run on a tokio runtime, many at once; connections to the
-//! backend are kept alive and pooled by hyper's client.
+//! backend are kept alive and reused (see `backend`).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Body as _;
-use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::header::{CONTENT_TYPE, HOST, HeaderValue};
 use hyper::{Method, Uri};
-use hyper_util::client::legacy::Client as HttpClient;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use pssst_udp::{DeferredHandler, HandlerFailure, Request, Responder};
 use tokio::runtime::Handle;
 use zeroize::Zeroizing;
+
+mod backend;
+
+use backend::{Backend, Connection, Post};
 
 /// Header carrying the client's authenticated public key.
 pub const CLIENT_KEY_HEADER: &str = "pssst-client-key";
@@ -36,8 +38,7 @@ pub const PEER_HEADER: &str = "pssst-peer";
 /// Forwards every request to one HTTP URL.
 #[derive(Debug)]
 pub struct ForwardHandler {
-    client: HttpClient<HttpConnector, Full<Bytes>>,
-    url: Uri,
+    backend: Arc<Backend>,
     timeout: Duration,
     runtime: Handle,
 }
@@ -46,16 +47,11 @@ impl ForwardHandler {
     /// A gateway to `url` (`http://HOST:PORT/PATH`), each exchange bounded
     /// by `timeout`, run on `runtime`.
     pub fn new(url: &str, timeout: Duration, runtime: Handle) -> Result<ForwardHandler, String> {
-        let url = parse_url(url)?;
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(timeout));
-        let client = HttpClient::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(60))
-            .build(connector);
+        let parsed = parse_url(url)?;
+        let backend = Backend::new(&parsed, timeout, &runtime)
+            .map_err(|e| format!("--forward {url:?}: {e}"))?;
         Ok(ForwardHandler {
-            client,
-            url,
+            backend,
             timeout,
             runtime,
         })
@@ -85,7 +81,7 @@ impl DeferredHandler for ForwardHandler {
     fn handle(&self, request: &Request<'_>, responder: Responder) {
         let mut post = hyper::Request::builder()
             .method(Method::POST)
-            .uri(self.url.clone())
+            .uri(self.backend.target())
             .header(
                 CONTENT_TYPE,
                 HeaderValue::from_static("application/octet-stream"),
@@ -94,41 +90,47 @@ impl DeferredHandler for ForwardHandler {
         if let Some(key) = request.client_public_key {
             post = post.header(CLIENT_KEY_HEADER, key.to_string());
         }
+        // Last, where hyper-util's client added it: the same bytes.
+        post = post.header(HOST, self.backend.host());
         // The message's copy is wiped when hyper drops it, once written.
         let message = Bytes::from_owner(Zeroizing::new(request.message.to_vec()));
         let Ok(post) = post.body(Full::new(message)) else {
             responder.fail(HandlerFailure::Failed);
             return;
         };
-        let client = self.client.clone();
+        let backend = Arc::clone(&self.backend);
         let timeout = self.timeout;
         self.runtime.spawn(async move {
             let limit = responder.max_reply_len();
-            match tokio::time::timeout(timeout, exchange(&client, post, limit)).await {
-                Ok(Ok(body)) => responder.reply(&body.0),
-                Ok(Err(failure)) => responder.fail(failure),
-                Err(_) => responder.fail(HandlerFailure::TimedOut),
-            };
+            match tokio::time::timeout(timeout, exchange(&backend, post, limit)).await {
+                Ok(Ok((body, connection))) => {
+                    responder.reply(&body.0);
+                    // After the reply: the client waits on that, not on this.
+                    if let Some(connection) = connection {
+                        let _ = tokio::time::timeout(timeout, backend.release(connection)).await;
+                    }
+                }
+                Ok(Err(failure)) => {
+                    responder.fail(failure);
+                }
+                Err(_) => {
+                    responder.fail(HandlerFailure::TimedOut);
+                }
+            }
         });
     }
 }
 
 /// Sends the request and reads a 2xx body, stopping as soon as it is
-/// longer than `limit` (the responder then counts it as too large).
+/// longer than `limit` (the responder then counts it as too large). With
+/// the body comes its connection when it was read to the end (one cut
+/// short is dropped, and closed).
 async fn exchange(
-    client: &HttpClient<HttpConnector, Full<Bytes>>,
-    post: hyper::Request<Full<Bytes>>,
+    backend: &Backend,
+    post: Post,
     limit: usize,
-) -> Result<Reply, HandlerFailure> {
-    // Per request, so at debug level only (RUST_LOG=debug shows them).
-    let response = client.request(post).await.map_err(|e| {
-        tracing::debug!("--forward: {e}");
-        if e.is_connect() {
-            HandlerFailure::Unreachable
-        } else {
-            HandlerFailure::Failed
-        }
-    })?;
+) -> Result<(Reply, Option<Connection>), HandlerFailure> {
+    let (response, connection) = backend.send(post).await?;
     if !response.status().is_success() {
         tracing::debug!("--forward: status {}", response.status());
         return Err(HandlerFailure::Failed);
@@ -142,11 +144,11 @@ async fn exchange(
         if let Ok(data) = frame.into_data() {
             reply.push(&data);
             if reply.0.len() > limit {
-                break;
+                return Ok((reply, None));
             }
         }
     }
-    Ok(reply)
+    Ok((reply, Some(connection)))
 }
 
 /// A backend's reply, wiped when dropped, including every smaller buffer
