@@ -7,7 +7,8 @@
 # programs a UDP Service), in a network namespace of its own. CLIENTS
 # `pssst bench` clients load the service address for BENCH_SECONDS; FAULT_AT
 # seconds in, the busiest container is killed (`podman kill -s KILL`); the
-# run must end with 0 failed transactions. A container whose key file is
+# run must end with 0 failed transactions (the clients retry on
+# LB_FAULT_RETRY_ARGS, see tests/scale-out/common.sh for why). A container whose key file is
 # missing must exit non-zero with one `error:` line.
 #
 # Needs root, podman + runc and nftables (installed from Debian if missing;
@@ -138,7 +139,7 @@ say "three containers behind nftables DNAT on $SERVICE (netns $NS); $CLIENTS cli
 
 in_ns timeout 180 "$PSSST" bench --server "$SERVICE" --server-key "$SERVER_PUBLIC" \
   --concurrency "$CLIENTS" --duration "$BENCH_SECONDS" --requests 1000000000 \
-  >"$WORK/bench.out" 2>"$WORK/bench.err" &
+  "${LB_FAULT_RETRY_ARGS[@]}" >"$WORK/bench.out" 2>"$WORK/bench.err" &
 bench=$!
 sleep "$FAULT_AT"
 kill -0 "$bench" 2>/dev/null || die "the bench ended before the fault: $(cat "$WORK/bench.out" "$WORK/bench.err")"

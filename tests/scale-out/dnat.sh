@@ -15,12 +15,12 @@
 # balancer draws anew. The p50/p99/p99.9/max latencies of the three runs
 # are printed side by side (docs/scaling-out.md quotes them).
 #
-# The clients use pssst's default retries (6; DNAT_RETRIES overrides it):
+# The clients retry on common.sh's LB_FAULT_RETRY_ARGS (10 retries from a
+# 250 ms first wait; DNAT_RETRIES=N gives N retries on the default waits):
 # with one of three backends dead and still in the rotation, each fresh
 # flow has a 1/3 chance of drawing it again, so a request caught in flight
-# fails with probability (1/3)^6 = 1/729 (with about 5 clients pinned to
-# the victim, about one run in 150; the earlier default of 4 retries gave
-# 1/81, about one run in eight).
+# fails with probability (1/3)^10 (at the default 6 retries, 1/729: with
+# about 5 clients pinned to the victim, about one run in 150).
 #
 # Needs root (network namespace) and nftables (installed from Debian if
 # missing, see tests/netns.sh). Every process it starts and the namespace
@@ -35,7 +35,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 TEST_NAME=scale-out-dnat
 source "$HERE/common.sh"
 BENCH_SECONDS="${DNAT_BENCH_SECONDS:-20}"
-RETRY_ARGS=()
+RETRY_ARGS=("${LB_FAULT_RETRY_ARGS[@]}")
 [ -z "${DNAT_RETRIES:-}" ] || RETRY_ARGS=(--retries "$DNAT_RETRIES")
 CLIENTS=12
 FAULT_AT=5                    # seconds into the bench
@@ -153,7 +153,7 @@ reply="$(in_ns timeout 10 "$PSSST" send --server "$SERVICE" --server-key "$SERVE
   || die "no reply through the DNAT service address"
 [ "$reply" = "hello through DNAT" ] || die "wrong reply through DNAT: $reply"
 say "nftables DNAT (numgen random mod 3, as kube-proxy) on $SERVICE -> 127.0.0.2-4:7777, in netns $NS"
-say "$CLIENTS clients for ${BENCH_SECONDS} s each run, retries: ${DNAT_RETRIES:-the default}"
+say "$CLIENTS clients for ${BENCH_SECONDS} s each run, retries: ${RETRY_ARGS[*]}"
 
 say "1. no fault"
 run steady none
