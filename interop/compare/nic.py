@@ -222,12 +222,12 @@ def print_table(rows, args):
           "open-loop load at %d requests/s; loopback: `pssst bench`, %d clients; %.0f s per "
           "run, %d interleaved rounds; median [min-max]"
           % (args.rate, CLIENTS, args.seconds, args.rounds))
-    print("  %-22s %10s %10s %10s %9s %9s  %s" % ("", "tx/CPU-s", "tx/user-s", "core/s",
+    print("  %-25s %10s %10s %10s %9s %9s  %s" % ("", "tx/CPU-s", "tx/user-s", "core/s",
                                                    "user us", "sys us", "tx/CPU-s / core"))
     for label, runs in rows.items():
         per_tx = lambda key: med_spread([one[key] * 1e6 / one["ok"] for one in runs])["median"]
         ratio = med_spread([one["tx_per_cpu_s"] / one["core_unpack_per_s"] for one in runs])
-        print("  %-22s %10.0f %10.0f %10.0f %9.2f %9.2f  %.3f [%.3f-%.3f]" % (
+        print("  %-25s %10.0f %10.0f %10.0f %9.2f %9.2f  %.3f [%.3f-%.3f]" % (
             label, med_spread([one["tx_per_cpu_s"] for one in runs])["median"],
             med_spread([one["tx_per_user_cpu_s"] for one in runs])["median"],
             med_spread([one["core_unpack_per_s"] for one in runs])["median"],

@@ -58,8 +58,12 @@ fn parse_args() -> Args {
         match flag.as_str() {
             "--server" => server = Some(parse(&flag, &value)),
             "--server-key" => {
-                let key = PublicKey::from_hex(&value);
-                server_key = Some(key.unwrap_or_else(|_| usage("bad --server-key")));
+                // A key no client can be made for (a low-order point) is
+                // refused here, not in the packing threads.
+                let key = PublicKey::from_hex(&value)
+                    .ok()
+                    .filter(|&key| Client::new(key).is_ok());
+                server_key = Some(key.unwrap_or_else(|| usage("bad --server-key")));
             }
             "--bind" => bind = Some(parse(&flag, &value)),
             "--rate" => rate = Some(parse::<u64>(&flag, &value)),
@@ -173,6 +177,11 @@ fn main() {
                 sent += 1;
             }
         }
+    }
+    // The run lasts its schedule, even when the last burst left early.
+    let end = start + interval * u32::try_from(requests.len()).unwrap_or(u32::MAX);
+    if let Some(wait) = end.checked_duration_since(Instant::now()) {
+        std::thread::sleep(wait);
     }
     println!("sent {sent} in {:.3} s", start.elapsed().as_secs_f64());
 }
