@@ -38,6 +38,26 @@ def build_cli(backend, dest, source=ROOT, target=TARGET):
         die("%s was not built with the %s backend" % (dest, backend))
 
 
+def build_compare_bin(backend, binary, dest):
+    """Builds one binary of the pssst-compare crate with one X25519 backend
+    and copies it to dest (each backend's build replaces the other's)."""
+    cmd = ["cargo", "build", "--release", "--locked", "-p", "pssst-compare", "--bin", binary]
+    if backend == "aws-lc":
+        cmd += ["--features", "aws-lc"]
+    run(cmd)
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    shutil.copy2(os.path.join(TARGET, "release", binary), dest)
+    return dest
+
+
+def build_harness(backend):
+    """The pssst-core harness for one backend, checked to report it."""
+    dest = build_compare_bin(backend, "pssst-compare", harness(backend))
+    got = run([dest, "--backend"], capture=True).strip()
+    if got != backend:
+        die("%s reports backend %r" % (dest, got))
+
+
 def setup(args):
     for tool in ("cargo", "go"):
         need(tool)
@@ -46,15 +66,7 @@ def setup(args):
 
     # 1. pssst-core harness, once per backend (features differ: copy each).
     for backend in BACKENDS:
-        cmd = ["cargo", "build", "--release", "--locked", "-p", "pssst-compare"]
-        if backend == "aws-lc":
-            cmd += ["--features", "aws-lc"]
-        run(cmd)
-        dest = harness(backend)
-        shutil.copy2(os.path.join(TARGET, "release", "pssst-compare"), dest)
-        got = run([dest, "--backend"], capture=True).strip()
-        if got != backend:
-            die("%s reports backend %r" % (dest, got))
+        build_harness(backend)
 
     # 2. gopssst v0.2.2, pinned by go.sum; `go test -c` once, run per round.
     go_env = {"GOFLAGS": "-mod=readonly -buildvcs=false"}

@@ -37,8 +37,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from analysis import med_spread  # noqa: E402
-from build import build_cli  # noqa: E402
-from config import BACKENDS, BIN, OUT, TARGET, cli, harness  # noqa: E402
+from build import build_cli, build_compare_bin, build_harness  # noqa: E402
+from config import BACKENDS, BIN, OUT, cli, harness  # noqa: E402
 from report import write_json  # noqa: E402
 from shell import die, log, need, run  # noqa: E402
 from udp import CLIENTS, cpu_seconds, udp_once  # noqa: E402
@@ -147,15 +147,8 @@ def nic_once(server_cli, workers, seconds, rate, key_file, flood=None):
             "server_system_s": system, "ok": ok, "failed": 0, "sent": int(sent.group(1))}
 
 
-def build_flood(backend="aws-lc"):
-    cmd = ["cargo", "build", "--release", "--locked", "-p", "pssst-compare", "--bin", "udp-flood"]
-    if backend == "aws-lc":
-        cmd += ["--features", "aws-lc"]
-    run(cmd)
-    os.makedirs(BIN, exist_ok=True)
-    dest = flood_bin()
-    subprocess.run(["cp", os.path.join(TARGET, "release", "udp-flood"), dest], check=True)
-    return dest
+def build_flood():
+    return build_compare_bin("aws-lc", "udp-flood", flood_bin())
 
 
 def core_unpack_rate(backend):
@@ -166,11 +159,7 @@ def core_unpack_rate(backend):
 def build_all():
     for backend in BACKENDS:
         build_cli(backend, cli(backend))
-        cmd = ["cargo", "build", "--release", "--locked", "-p", "pssst-compare", "--bin",
-               "pssst-compare"] + (["--features", "aws-lc"] if backend == "aws-lc" else [])
-        run(cmd)
-        subprocess.run(["cp", os.path.join(TARGET, "release", "pssst-compare"),
-                        harness(backend)], check=True)
+        build_harness(backend)
     build_flood()
 
 
