@@ -15,6 +15,9 @@
 #     assembly X25519 (feature cortex-m4-asm, the crate salty).
 # Usage: bash devices/measure.sh   (needs what tests/legs/80-device.sh installs,
 # plus gcc-riscv64-unknown-elf for Monocypher on RISC-V, installed here).
+# MEASURE_BOARDS="riscv-virt" (a space-separated subset of microbit,
+# mps2-an386, riscv-virt) measures only those cores, e.g. to compare a
+# compiler option given through CARGO_TARGET_<TRIPLE>_RUSTFLAGS.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
@@ -92,8 +95,8 @@ echo "Monocypher: $MONOCYPHER_VERSION; QEMU: $(qemu-system-arm --version | head 
 echo
 echo "| core | client-only flash | client-only RAM (static + peak stack) | operation | instructions | peak stack |"
 echo "|---|--:|--:|---|--:|--:|"
-for board in microbit mps2-an386 riscv-virt; do
-  target="${TARGET[$board]}"
+for board in ${MEASURE_BOARDS:-microbit mps2-an386 riscv-virt}; do
+  target="${TARGET[$board]:?unknown board $board}"
   device_cargo build -q --profile size --target "$target" -p pssst-firmware \
     --features "$board" --bin client-only >&2
   elf="$DEVICE_TARGET_DIR/$target/size/client-only"
