@@ -66,7 +66,15 @@ fn main() -> ! {
         report("monocypher_x25519", cost);
         ok &= ours.as_ref().ok().map(|s| **s) == Some(theirs);
     }
-    #[cfg(not(feature = "monocypher"))]
+    #[cfg(feature = "libcrux")]
+    {
+        let mut theirs = [0u8; 32];
+        let (result, cost) =
+            meter::measure(|| libcrux_curve25519::ecdh(&mut theirs, &point, &scalar));
+        report("libcrux_x25519", cost);
+        ok &= result.is_ok() && ours.as_ref().ok().map(|s| **s) == Some(theirs);
+    }
+    #[cfg(not(any(feature = "monocypher", feature = "libcrux")))]
     let _ = ours;
 
     let (client, cost) = meter::measure(|| Client::new(server_public));
