@@ -66,15 +66,7 @@ fn main() -> ! {
         report("monocypher_x25519", cost);
         ok &= ours.as_ref().ok().map(|s| **s) == Some(theirs);
     }
-    #[cfg(feature = "libcrux")]
-    {
-        let mut theirs = [0u8; 32];
-        let (result, cost) =
-            meter::measure(|| libcrux_curve25519::ecdh(&mut theirs, &point, &scalar));
-        report("libcrux_x25519", cost);
-        ok &= result.is_ok() && ours.as_ref().ok().map(|s| **s) == Some(theirs);
-    }
-    #[cfg(not(any(feature = "monocypher", feature = "libcrux")))]
+    #[cfg(not(feature = "monocypher"))]
     let _ = ours;
 
     let (client, cost) = meter::measure(|| Client::new(server_public));
