@@ -5,7 +5,7 @@
 #   - flash and RAM of the client-only firmware (devices/firmware, bin
 #     client-only, profile `size`: a client-authenticated client packing one
 #     request and unpacking its reply; devices/.cargo/config.toml gives it
-#     sha2's compact SHA-256 and, on RISC-V, LLVM's Rocket tuning), RAM
+#     sha2's compact SHA-256 and, on RISC-V, LLVM's SiFive E76 tuning), RAM
 #     including its peak stack;
 #   - instructions (QEMU -icount shift=0, checked against a calibration loop)
 #     and peak stack (stack painting) per operation, from bin `measure`;
