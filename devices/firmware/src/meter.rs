@@ -69,6 +69,20 @@ unsafe extern "C" {
     static END_OF_BSS: u32;
 }
 
+/// Two instructions a turn, `turns` turns: checks the instruction clock.
+pub fn spin(turns: u32) {
+    #[cfg(target_arch = "arm")]
+    // SAFETY: a register-only countdown loop.
+    unsafe {
+        core::arch::asm!("1:", "subs r0, #1", "bne 1b", inout("r0") turns => _, options(nomem, nostack));
+    }
+    #[cfg(target_arch = "riscv32")]
+    // SAFETY: a register-only countdown loop.
+    unsafe {
+        core::arch::asm!("1:", "addi {0}, {0}, -1", "bnez {0}, 1b", inout(reg) turns => _, options(nomem, nostack));
+    }
+}
+
 /// Starts the clock (once, before the first measurement).
 pub fn start() {
     clock::start();

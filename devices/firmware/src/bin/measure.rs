@@ -21,20 +21,6 @@ fn report(name: &str, cost: Cost) {
     print_str("\n");
 }
 
-/// Two instructions a turn, `turns` turns: checks the instruction clock.
-fn spin(turns: u32) {
-    #[cfg(target_arch = "arm")]
-    // SAFETY: a register-only countdown loop.
-    unsafe {
-        core::arch::asm!("1:", "subs r0, #1", "bne 1b", inout("r0") turns => _, options(nomem, nostack));
-    }
-    #[cfg(target_arch = "riscv32")]
-    // SAFETY: a register-only countdown loop.
-    unsafe {
-        core::arch::asm!("1:", "addi {0}, {0}, -1", "bnez {0}, 1b", inout(reg) turns => _, options(nomem, nostack));
-    }
-}
-
 #[cfg(feature = "monocypher")]
 unsafe extern "C" {
     fn crypto_x25519(shared: *mut u8, secret: *const u8, public: *const u8);
@@ -45,7 +31,7 @@ unsafe extern "C" {
 fn main() -> ! {
     meter::start();
     let mut ok = true;
-    let ((), cost) = meter::measure(|| spin(1_000_000));
+    let ((), cost) = meter::measure(|| meter::spin(1_000_000));
     report("calibration_2000000", cost);
     let server_public = PrivateKey::from_bytes(CASE.server_private).public_key();
     let point = server_public.to_bytes();
